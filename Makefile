@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Both need only Python 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test e2e install lint format migrate seed worker bench clean
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+# Web server on 127.0.0.1:8000 + Celery worker + beat, stopped together by Ctrl-C.
+run: install
+	@mkdir -p var
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	@test -f var/.seeded || (DEBUG=true $(BIN)/python manage.py seed_demo && touch var/.seeded)
+	@echo; echo "Handoff: http://127.0.0.1:8000/"; cat var/demo-logins.txt 2>/dev/null || true; echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=true $(BIN)/honcho start -f Procfile.dev
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest --ignore=tests/e2e $(PYTEST_ARGS)
+
+# Browser tests: Playwright driving Debian's Chromium (/usr/bin/chromium).
+e2e: install
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest tests/e2e --screenshot=only-on-failure --output=var/e2e $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: install
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+
+seed: install
+	DEBUG=true $(BIN)/python manage.py seed_demo
+
+clean:
+	rm -rf var/celery var/cache var/e2e var/test.sqlite3*

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.settings_page, name="settings"),
+    path("senders/new/", views.sender_edit, name="sender-create"),
+    path("senders/<int:pk>/", views.sender_edit, name="sender-edit"),
+    path("subaccounts/new/", views.subaccount_edit, name="subaccount-create"),
+    path("subaccounts/<int:pk>/", views.subaccount_edit, name="subaccount-edit"),
+]

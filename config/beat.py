@@ -1,0 +1,11 @@
+"""Every periodic task, in one place, each with when and why.
+
+Later issues add their entries here (interception expiry, scheduled batches,
+soft-bounce windows ...).
+"""
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    # Every 5 minutes: writes a heartbeat the home page shows to platform staff,
+    # so a stopped worker or beat is noticed within minutes.
+    "worker-heartbeat": {"task": "accounts.tasks.record_heartbeat", "schedule": 300.0},
+}

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", include("accounts.urls")),
+    path("handoff/", include("handoff.urls")),
+    path("blocklists/", include("blocklists.urls")),
+    path("messaging/", include("messaging.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("admin/", admin.site.urls),
+]
