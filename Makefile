@@ -45,4 +45,4 @@ seed: install
 	DEBUG=true $(BIN)/python manage.py seed_demo
 
 clean:
-	rm -rf var/celery var/cache var/e2e var/test.sqlite3*
+	rm -rf var/celery var/cache var/e2e var/test-*.sqlite3*
