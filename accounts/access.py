@@ -25,7 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from accounts.models import ROLE_RANK, Membership, Organization, Role
+from accounts.models import ROLE_RANK, Membership, Organization, Role, Sender
 
 M = TypeVar("M", bound=Model)
 
@@ -136,3 +136,8 @@ def staff_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def sender_for(actor: Actor, pk) -> Sender:
+    """A sender the actor may see (their organization's, or any for platform staff), else 404."""
+    return get_scoped_or_404(actor, Sender.objects.select_related("organization"), pk=pk)

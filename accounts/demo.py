@@ -43,7 +43,12 @@ def seed_accounts(*, password: str | None = None) -> list[DemoLogin]:
     """
     demo, _ = Organization.objects.get_or_create(
         slug="demo-co",
-        defaults={"name": "Demo Co", "country": "US", "time_zone": "America/Los_Angeles"},
+        defaults={
+            "name": "Demo Co",
+            "country": "US",
+            "time_zone": "America/Los_Angeles",
+            "block_contacts_enabled": True,
+        },
     )
     other, _ = Organization.objects.get_or_create(
         slug="other-inc",

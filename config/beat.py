@@ -8,4 +8,6 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # Every 5 minutes: writes a heartbeat the home page shows to platform staff,
     # so a stopped worker or beat is noticed within minutes.
     "worker-heartbeat": {"task": "accounts.tasks.record_heartbeat", "schedule": 300.0},
+    # Every minute: imports whose worker died (no heartbeat for 5 minutes) become failed.
+    "fail-stale-imports": {"task": "blocklists.tasks.fail_stale_imports", "schedule": 60.0},
 }

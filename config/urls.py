@@ -17,5 +17,6 @@ urlpatterns = [
     path("blocklists/", include("blocklists.urls")),
     path("messaging/", include("messaging.urls")),
     path("contacts/", include("contacts.urls")),
+    path("u/", include("blocklists.unsubscribe_urls")),
     path("admin/", admin.site.urls),
 ]

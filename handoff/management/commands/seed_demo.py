@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.demo import seed_accounts
+from blocklists.demo import seed_blocklists
+from contacts.demo import seed_contacts
 
 
 class Command(BaseCommand):
@@ -22,6 +24,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, password=None, **options):
         logins = seed_accounts(password=password)
+        added = seed_blocklists()
+        self.stdout.write(f"Blocklist entries added: {added}")
+        self.stdout.write(f"Contacts and tickets added: {seed_contacts()}")
         lines = ["Demo logins:"]
         for login in logins:
             shown = login.password if login.password else "(unchanged)"

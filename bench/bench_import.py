@@ -1,0 +1,162 @@
+"""CSV import: 1,000,000 rows of mixed-format US numbers into a sender with 1,000,000 entries.
+
+End to end through ``import_services.run_import`` (sniff, parse, normalise,
+merge, events, counters), run in this process exactly as the Celery task runs
+it in a worker (the task only calls ``run_import``). Prints rows/s and the
+process's peak RSS. PostgreSQL only.
+
+    createdb -h 127.0.0.1 -U postgres handoff_bench
+    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_bench \
+        .venv/bin/python manage.py migrate
+    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_bench \
+        .venv/bin/python bench/bench_import.py [--rows 1000000] [--existing 1000000]
+"""
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.files import File  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from accounts.models import Organization, Sender  # noqa: E402
+from blocklists import import_services  # noqa: E402
+from blocklists.models import ConsentText, ImportJob  # noqa: E402
+
+# Area codes with valid exchanges in phonenumbers' US metadata.
+AREA_CODES = ("415", "212", "646", "312", "617", "206", "303", "512", "305", "702")
+
+
+def number(index: int) -> str:
+    """A distinct valid US national number for each index below 10 * 8,000,000."""
+    area = AREA_CODES[index % len(AREA_CODES)]
+    rest = index // len(AREA_CODES)
+    return f"{area}{200 + rest // 10_000:03d}{rest % 10_000:04d}"
+
+
+FORMATS = (
+    lambda n: n,
+    lambda n: f"({n[:3]}) {n[3:6]}-{n[6:]}",
+    lambda n: f"+1 {n[:3]} {n[3:6]} {n[6:]}",
+    lambda n: f"1-{n[:3]}-{n[3:6]}-{n[6:]}",
+    lambda n: f"{n[:3]}.{n[3:6]}.{n[6:]}",
+    lambda n: f"{int('1' + n) / 10**10:.10f}E+10".replace("0E", "E"),
+    lambda n: f"{n[:3]} {n[3:6]} {n[6:]}",
+)
+
+
+def seed(existing: int) -> tuple[Sender, ConsentText]:
+    organization, _ = Organization.objects.get_or_create(
+        slug="bench-import", defaults={"name": "Bench import", "country": "US"}
+    )
+    sender, _ = Sender.objects.get_or_create(
+        organization=organization, address="59999", defaults={"kind": "sms_short_code"}
+    )
+    consent = ConsentText.current(ConsentText.Purpose.ADD)
+    # A clean start every run: no rows left over from an earlier run, no dead tuples.
+    print(f"seeding {existing:,} existing entries (COPY) ...", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM blocklists_blocklistevent WHERE sender_id = %s", [sender.pk])
+        cursor.execute("DELETE FROM blocklists_blocklistentry WHERE sender_id = %s", [sender.pk])
+        ImportJob.objects.filter(sender=sender).delete()
+        with cursor.cursor.copy(
+            "COPY blocklists_blocklistentry (sender_id, subscriber, reason, source, "
+            "excluded_at) FROM STDIN"
+        ) as copy:
+            for start in range(0, existing, 100_000):
+                copy.write(
+                    "".join(
+                        f"{sender.pk}\t+1{number(i)}\tnot_defined\tmanual\t2024-01-01Z\n"
+                        for i in range(start, min(existing, start + 100_000))
+                    )
+                )
+        cursor.execute("VACUUM ANALYZE blocklists_blocklistentry")
+        cursor.execute("VACUUM ANALYZE blocklists_blocklistevent")
+        cursor.execute("CHECKPOINT")
+    return sender, consent
+
+
+def write_csv(path: Path, rows: int, existing: int) -> dict[str, int]:
+    """Mixed formats: ~88% new numbers, 5% already on the list, 2% repeated, 5% invalid."""
+    rng = random.Random(42)
+    kinds = {"new": 0, "existing": 0, "repeat": 0, "invalid": 0}
+    fresh = existing  # indexes above the seeded ones are not on the list
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("name,mobile,city\r\n")
+        lines = []
+        for row in range(rows):
+            draw = rng.random()
+            if draw < 0.05:
+                value, kind = number(rng.randrange(existing)), "existing"
+            elif draw < 0.07 and fresh > existing:
+                value, kind = number(rng.randrange(existing, fresh)), "repeat"
+            elif draw < 0.12:
+                value = rng.choice(("555-0123", "call me", "1234567", "+1 999 555 0123", ""))
+                kind = "invalid"
+            else:
+                value, kind = number(fresh), "new"
+                fresh += 1
+            kinds[kind] += 1
+            text = rng.choice(FORMATS)(value) if kind != "invalid" else value
+            lines.append(f"Person {row},{text},Springfield\r\n")
+            if len(lines) >= 50_000:
+                out.write("".join(lines))
+                lines = []
+        out.write("".join(lines))
+    return kinds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--existing", type=int, default=1_000_000)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("This benchmark runs on PostgreSQL only: set DATABASE_URL.")
+    settings.MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="bench-import-"))
+
+    sender, consent = seed(args.existing)
+    path = settings.MEDIA_ROOT / "bench.csv"
+    kinds = write_csv(path, args.rows, args.existing)
+    print(f"CSV: {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, {kinds}", flush=True)
+
+    started = time.perf_counter()
+    with open(path, "rb") as handle:
+        job = import_services.create_import_job(
+            sender=sender, uploaded_file=File(handle, name="bench.csv"), user=None, consent=consent
+        )
+    job = import_services.start_import(
+        job=job, column="mobile", reason="list_cleanup", enqueue=False
+    )
+    job = import_services.run_import(job_id=job.pk)
+    elapsed = time.perf_counter() - started
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"status: {job.status} {job.error}")
+    print(
+        f"rows read {job.rows_read:,}  added {job.rows_added:,}  "
+        f"already present {job.rows_present:,}  invalid {job.rows_invalid:,}"
+    )
+    print(f"elapsed {elapsed:.1f} s  ->  {job.rows_read / elapsed:,.0f} rows/s end to end")
+    print(f"peak RSS of this process: {peak_mb:.0f} MB")
+    job.file.delete(save=False)
+    if job.errors_file:
+        job.errors_file.delete(save=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,491 @@
+"""The CSV import engine: sniff a file, stream its rows, normalise them, merge them in chunks.
+
+Spreadsheets export many shapes of "CSV"; ``sniff`` decides the encoding (UTF-8
+with or without BOM, UTF-16 with BOM as Excel's "Unicode text", else cp1252 or
+Latin-1) and the delimiter (, ; tab |) from the first 64 KB, and refuses what is
+not a usable file. ``parse_in_background`` then streams the stored file with
+bounded memory (``TextIOWrapper`` + ``csv.reader``, never the whole file) in a
+thread of its own, so Python parses on one core while the database merges the
+previous chunk on the other. ``merge_chunk`` writes one chunk set-based: COPY into
+a temporary table and one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` feeding
+the ``added`` events on PostgreSQL; two statements over ``json_each`` on SQLite.
+
+The job's state (claims, counters, status) belongs to ``blocklists.import_services``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import json
+import queue
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from accounts.normalization import PhoneNormalizer, normalize_email
+from blocklists.models import BlocklistEntry, BlocklistEvent, EventAction, ImportJob, Source
+
+SNIFF_BYTES = 64 * 1024
+# Rows per database transaction: large enough that per-statement costs vanish at
+# 1M rows, small enough that a cancel or a progress update comes within a second.
+CHUNK_ROWS = 20_000
+# Parsed chunks waiting for the database: bounds memory whatever the file size.
+QUEUE_CHUNKS = 2
+DELIMITERS = (",", ";", "\t", "|")
+PRESELECTED_COLUMNS = ("mobile", "phone", "msisdn", "number", "email")
+
+NOT_TEXT = "This is not a text file: save the spreadsheet as CSV and upload that."
+EMPTY_FILE = "The file is empty."
+NO_HEADER = "The file has no header row: the first row must name the columns."
+NO_ROWS = "The file has no rows: it holds a header row only."
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# C0 controls other than tab, LF, FF and CR: text files have none, binary files many.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_DIGIT = re.compile(r"[0-9]")
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    encoding: str
+    delimiter: str
+    header: list[str]
+
+
+@dataclass
+class Chunk:
+    """One batch of parsed rows, ready for the database."""
+
+    subscribers: list[str] = field(default_factory=list)  # valid, unique within the chunk, sorted
+    duplicates: int = 0  # valid rows repeating a subscriber earlier in the same chunk
+    invalid: list[tuple[int, str, str]] = field(default_factory=list)  # row, value, error
+    bytes_read: int = 0
+
+    @property
+    def rows(self) -> int:
+        return len(self.subscribers) + self.duplicates + len(self.invalid)
+
+
+def _decode_head(head: bytes, complete: bool) -> tuple[str, str]:
+    """(encoding, text of the head) or ValidationError for a file that is not text."""
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    if encoding is None and b"\x00" in head:
+        raise ValidationError(NOT_TEXT, code="not_text")
+    candidates = [encoding] if encoding else ["utf-8", "cp1252", "latin-1"]
+    for candidate in candidates:
+        decoder = codecs.getincrementaldecoder(candidate)()
+        try:
+            text = decoder.decode(head, final=complete)
+        except UnicodeDecodeError:
+            continue
+        if len(_CONTROL.findall(text)) * 100 > len(text):
+            raise ValidationError(NOT_TEXT, code="not_text")
+        return candidate, text.removeprefix("\ufeff")
+    raise ValidationError(NOT_TEXT, code="not_text")
+
+
+def _complete_lines(text: str, complete: bool) -> str:
+    # The last line of a truncated head may be cut in the middle.
+    if complete:
+        return text
+    cut = max(text.rfind("\n"), text.rfind("\r"))
+    return text[: cut + 1] if cut >= 0 else ""
+
+
+def _choose_delimiter(lines: list[str]) -> str:
+    """The candidate that splits the header into the most columns, consistently with the rows."""
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        rows = list(csv.reader(lines, delimiter=delimiter))
+        if not rows:
+            continue
+        width = len(_trim(rows[0]))
+        if width < 2:
+            continue
+        # Rows as wide as the header (or wider: trailing empty columns) confirm the choice.
+        consistent = sum(1 for row in rows[1:] if len(row) >= width or not any(row))
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _trim(row: list[str]) -> list[str]:
+    """The row without its trailing empty cells."""
+    end = len(row)
+    while end and not row[end - 1].strip():
+        end -= 1
+    return row[:end]
+
+
+def _looks_like_data(cell: str) -> bool:
+    """A phone number or an email address where a column name should be."""
+    digits = len(_DIGIT.findall(cell))
+    if digits >= 6 and digits * 2 > len(cell.replace(" ", "")):
+        return True
+    return "@" in cell and "." in cell.rpartition("@")[2]
+
+
+def _header_names(row: list[str]) -> list[str]:
+    names = []
+    for index, cell in enumerate(_trim(row), start=1):
+        name = cell.strip()
+        names.append(name or f"Column {index}")
+    return names
+
+
+def sniff(head: bytes, *, complete: bool) -> Sniffed:
+    """Encoding, delimiter and header of a file from its first bytes, or ValidationError.
+
+    ``complete`` says whether ``head`` is the whole file. Refuses binary files, a
+    missing header row and a file without data rows, with the reason.
+    """
+    if not head:
+        raise ValidationError(EMPTY_FILE, code="empty")
+    encoding, text = _decode_head(head, complete)
+    lines = [line for line in _complete_lines(text, complete).splitlines() if line.strip()]
+    if not lines:
+        raise ValidationError(EMPTY_FILE if complete else NO_HEADER, code="no_header")
+    delimiter = _choose_delimiter(lines[:50])
+    rows = [
+        row for row in csv.reader(lines[:50], delimiter=delimiter) if any(c.strip() for c in row)
+    ]
+    header = _trim(rows[0]) if rows else []
+    if not header or any(_looks_like_data(cell) for cell in header):
+        raise ValidationError(NO_HEADER, code="no_header")
+    if len(rows) < 2 and complete:
+        raise ValidationError(NO_ROWS, code="no_rows")
+    return Sniffed(encoding=encoding, delimiter=delimiter, header=_header_names(header))
+
+
+def sniff_upload(uploaded_file) -> Sniffed:
+    """``sniff`` on the start of an uploaded file (left at position 0)."""
+    uploaded_file.seek(0)
+    head = uploaded_file.read(SNIFF_BYTES + 1)
+    uploaded_file.seek(0)
+    return sniff(head[:SNIFF_BYTES], complete=len(head) <= SNIFF_BYTES)
+
+
+def default_column(header: list[str], sender_kind: str) -> str:
+    """The column preselected for the subscriber: a well-known name, else the first column."""
+    by_name = {name.strip().lower(): name for name in reversed(header)}
+    preferred = ("email",) if sender_kind == "email" else PRESELECTED_COLUMNS[:4]
+    for name in (*preferred, *PRESELECTED_COLUMNS):
+        if name in by_name:
+            return by_name[name]
+    return header[0] if header else ""
+
+
+@contextlib.contextmanager
+def open_rows(job: ImportJob) -> Iterator[tuple[csv.reader, io.BufferedReader]]:
+    """A csv.reader over the stored file and the binary file under it (for its position)."""
+    try:
+        raw = open(job.file.path, "rb")  # noqa: SIM115 - closed below
+    except NotImplementedError:  # storage without local paths
+        raw = job.file.storage.open(job.file.name, "rb")
+    try:
+        text = io.TextIOWrapper(raw, encoding=job.encoding or "utf-8", newline="")
+        yield csv.reader(text, delimiter=job.delimiter or ","), raw
+    finally:
+        raw.close()
+
+
+def preview_rows(job: ImportJob, limit: int = 5) -> list[list[str]]:
+    """The first ``limit`` non-blank data rows, padded or cut to the header's width."""
+    width = len(job.header)
+    rows: list[list[str]] = []
+    with open_rows(job) as (reader, _raw):
+        header_seen = False
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if not header_seen:
+                header_seen = True
+                continue
+            rows.append((row + [""] * width)[:width])
+            if len(rows) >= limit:
+                break
+    return rows
+
+
+def _subscriber_parser(job: ImportJob):
+    """A function text -> (subscriber | None, error | None) for the job's sender kind."""
+    if job.sender.is_email:
+
+        def parse_email(text: str) -> tuple[str | None, str | None]:
+            try:
+                return normalize_email(text), None
+            except ValidationError as error:
+                return None, error.messages[0]
+
+        return parse_email
+    return PhoneNormalizer(job.country or job.sender.organization.country).try_normalize
+
+
+def iter_chunks(job: ImportJob, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+    """Parse the stored file into chunks; blank lines are skipped, not counted.
+
+    Row numbers are the file's line numbers (the header is row 1), as a person
+    sees them in a text editor or a spreadsheet.
+    """
+    parse = _subscriber_parser(job)
+    column = job.header.index(job.column)
+    with open_rows(job) as (reader, raw):
+        chunk, seen = Chunk(), set()
+        header_seen = False
+        for row in reader:
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if not header_seen:
+                header_seen = True
+                continue
+            value = row[column] if column < len(row) else ""
+            subscriber, error = parse(value)
+            if subscriber is None:
+                chunk.invalid.append((reader.line_num, value, error))
+            elif subscriber in seen:
+                chunk.duplicates += 1
+            else:
+                seen.add(subscriber)
+            if len(seen) + chunk.duplicates + len(chunk.invalid) >= chunk_rows:
+                chunk.subscribers = sorted(seen)
+                chunk.bytes_read = raw.tell()
+                yield chunk
+                chunk, seen = Chunk(), set()
+        chunk.subscribers = sorted(seen)
+        chunk.bytes_read = raw.tell()
+        if chunk.rows:
+            yield chunk
+
+
+_END = object()
+
+
+class ChunkFeed:
+    """Chunks parsed by a background thread, handed out to the database writer.
+
+    The parser touches no database. ``next()`` is thread-safe and returns None at
+    the end; an exception in the parser is raised in every caller; ``stop()``
+    ends the parser early. At most QUEUE_CHUNKS chunks wait in memory.
+    """
+
+    def __init__(self, job: ImportJob, *, chunk_rows: int = CHUNK_ROWS) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._produce,
+            args=(job, chunk_rows),
+            name=f"import-{job.pk}-parser",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self, job: ImportJob, chunk_rows: int) -> None:
+        try:
+            for chunk in iter_chunks(job, chunk_rows=chunk_rows):
+                if not self._put(chunk):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # handed to the writers, which decide
+            self._put(exc)
+
+    def next(self) -> Chunk | None:
+        item = self._queue.get()
+        if item is _END or isinstance(item, BaseException):
+            # Leave the end (or the error) for the other writers too.
+            self._queue.put(item)
+        if item is _END:
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def __iter__(self) -> Iterator[Chunk]:
+        while (chunk := self.next()) is not None:
+            yield chunk
+
+    def stop(self) -> None:
+        self._stop.set()
+        # Unblock a parser waiting on a full queue, then let it see the flag.
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+        self._thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def parse_in_background(job: ImportJob, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[ChunkFeed]:
+    """A ChunkFeed for the block; leaving the block stops the parser."""
+    feed = ChunkFeed(job, chunk_rows=chunk_rows)
+    try:
+        yield feed
+    finally:
+        feed.stop()
+
+
+# ---------------------------------------------------------------------------
+# Merging a chunk
+# ---------------------------------------------------------------------------
+
+_ENTRY_TABLE = BlocklistEntry._meta.db_table
+_EVENT_TABLE = BlocklistEvent._meta.db_table
+_TEMP_TABLE = "blocklist_import_rows"
+_COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+_ENTRY_COLUMNS = "sender_id, subscriber, reason, source, excluded_at, added_by_id, import_job_id"
+_EVENT_COLUMNS = (
+    "organization_id, sender_id, sender_address, subscriber, action, reason, source, "
+    "excluded_at, actor_id, actor_name, consent_id, import_job_id, note, created_at"
+)
+
+
+def _event_values(job: ImportJob, at) -> list:
+    user = job.created_by
+    return [
+        job.organization_id,
+        job.sender_id,
+        job.sender.address,
+        EventAction.ADDED,
+        job.reason,
+        Source.CSV,
+        user.pk if user else None,
+        user.get_username() if user else "",
+        job.consent_id,
+        job.pk,
+        at,
+    ]
+
+
+def merge_chunk(job: ImportJob, subscribers: list[str], *, at) -> int:
+    """Add the subscribers not yet on the sender's list, with their ``added`` events.
+
+    Set-based, run inside the caller's transaction: on PostgreSQL a COPY and one
+    statement, elsewhere two statements. Returns the number of entries added.
+    """
+    if not subscribers:
+        return 0
+    if connection.vendor == "postgresql":
+        return _merge_postgresql(job, subscribers, at)
+    return _merge_json_each(job, subscribers, at)
+
+
+def _merge_postgresql(job: ImportJob, subscribers: list[str], at) -> int:
+    organization, sender, address, action, reason, source, actor, name, consent, job_id, now = (
+        _event_values(job, at)
+    )
+    with connection.cursor() as cursor:
+        # ON COMMIT DELETE ROWS empties it after each chunk's transaction; the DELETE
+        # covers callers that run several chunks in one transaction (tests).
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP_TABLE} (subscriber text) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"DELETE FROM {_TEMP_TABLE}")
+        data = (
+            "\n".join(subscribers)
+            if not job.sender.is_email
+            else "\n".join(value.translate(_COPY_ESCAPE) for value in subscribers)
+        )
+        with cursor.cursor.copy(f"COPY {_TEMP_TABLE} (subscriber) FROM STDIN") as copy:
+            copy.write(data + "\n")
+        cursor.execute(
+            f"""
+            WITH ins AS (
+                INSERT INTO {_ENTRY_TABLE} ({_ENTRY_COLUMNS})
+                SELECT %s, subscriber, %s, %s, %s, %s, %s FROM {_TEMP_TABLE}
+                ON CONFLICT (sender_id, subscriber) DO NOTHING
+                RETURNING subscriber
+            )
+            INSERT INTO {_EVENT_TABLE} ({_EVENT_COLUMNS})
+            SELECT %s, %s, %s, subscriber, %s, %s, %s, %s, %s, %s, %s, %s, '', %s FROM ins
+            """,
+            [
+                sender, reason, source, now, actor, job_id,
+                organization, sender, address, action, reason, source, now, actor, name,
+                consent, job_id, now,
+            ],
+        )  # fmt: skip
+        return cursor.rowcount
+
+
+def _merge_json_each(job: ImportJob, subscribers: list[str], at) -> int:
+    organization, sender, address, action, reason, source, actor, name, consent, job_id, now = (
+        _event_values(job, at)
+    )
+    now = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
+        cursor.execute(
+            f"""
+            INSERT INTO {_ENTRY_TABLE} ({_ENTRY_COLUMNS})
+            SELECT %s, value, %s, %s, %s, %s, %s FROM json_each(%s) WHERE true
+            ON CONFLICT (sender_id, subscriber) DO NOTHING
+            RETURNING subscriber
+            """,
+            [sender, reason, source, now, actor, job_id, json.dumps(subscribers)],
+        )
+        added = [row[0] for row in cursor.fetchall()]
+        if added:
+            cursor.execute(
+                f"""
+                INSERT INTO {_EVENT_TABLE} ({_EVENT_COLUMNS})
+                SELECT %s, %s, %s, value, %s, %s, %s, %s, %s, %s, %s, %s, '', %s
+                FROM json_each(%s)
+                """,
+                [
+                    organization, sender, address, action, reason, source, now, actor, name,
+                    consent, job_id, now, json.dumps(added),
+                ],
+            )  # fmt: skip
+        return len(added)
+
+
+# ---------------------------------------------------------------------------
+# The errors report
+# ---------------------------------------------------------------------------
+
+ERRORS_HEADER = ("row", "value", "error")
+
+
+class ErrorsReport:
+    """The invalid rows (row number, value, error), spooled to a temporary file."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115 - closed by close()
+        self._text = io.TextIOWrapper(self.file, encoding="utf-8", newline="")
+        self._writer = csv.writer(self._text)
+        self._writer.writerow(ERRORS_HEADER)
+        self.rows = 0
+
+    def add(self, invalid: list[tuple[int, str, str]]) -> None:
+        self._writer.writerows(invalid)
+        self.rows += len(invalid)
+
+    def finished_file(self) -> io.BufferedRandom:
+        """The report's bytes, rewound, for storage."""
+        self._text.flush()
+        self.file.seek(0)
+        return self.file
+
+    def close(self) -> None:
+        self._text.close()
