@@ -25,12 +25,12 @@ class SubscriberSearch:
     prefixes: tuple[str, ...] = ()
     problem: str | None = None
 
-    def as_q(self) -> Q | None:
+    def as_q(self, field: str = "subscriber") -> Q | None:
         if self.exact is None and not self.prefixes:
             return None
-        q = Q(subscriber=self.exact) if self.exact else Q(pk__in=[])
+        q = Q(**{field: self.exact}) if self.exact else Q(pk__in=[])
         for prefix in self.prefixes:
-            q |= Q(subscriber__startswith=prefix)
+            q |= Q(**{f"{field}__startswith": prefix})
         return q
 
 

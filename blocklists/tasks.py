@@ -17,3 +17,11 @@ def import_blocklist_csv(job_id: int) -> None:
 def fail_stale_imports() -> None:
     """Mark failed the imports whose worker died, so a person can run them again."""
     import_services.fail_stale_imports()
+
+
+@shared_task(ignore_result=True, time_limit=15 * 60, soft_time_limit=14 * 60)
+def expire_interceptions() -> None:
+    """Tidy expired interceptions and log their expiry (they stopped blocking already)."""
+    from blocklists.interceptions import expire_interceptions as expire
+
+    expire()

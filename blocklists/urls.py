@@ -1,6 +1,6 @@
 from django.urls import path
 
-from blocklists import views
+from blocklists import interception_views, views
 from blocklists.import_urls import urlpatterns as import_urlpatterns
 
 app_name = "blocklists"
@@ -11,5 +11,11 @@ urlpatterns = [
     path("panel/", views.subscriber_panel, name="subscriber-panel"),
     path("<int:sender_pk>/add/", views.add, name="add"),
     path("<int:sender_pk>/entries/<int:pk>/revert/", views.revert, name="revert"),
+    path("interceptions/", interception_views.interception_list, name="interceptions"),
+    path(
+        "interceptions/<int:pk>/delete/",
+        interception_views.interception_delete,
+        name="interception-delete",
+    ),
     *import_urlpatterns,
 ]

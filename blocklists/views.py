@@ -17,6 +17,7 @@ from accounts.access import ActorRequest, role_required, sender_for
 from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role, Sender
 from accounts.normalization import normalize_email, normalize_phone
+from blocklists import interceptions as service_interceptions
 from blocklists import services
 from blocklists.consent import issue_consent_token, read_consent_token
 from blocklists.filters import BlocklistEntryFilter
@@ -247,6 +248,16 @@ def subscriber_panel(request: ActorRequest) -> HttpResponse:
         if addresses
         else BlocklistEntry.objects.none()
     )
+    intercepted = (
+        service_interceptions.active_interceptions_among(
+            organization=request.actor.organization,
+            numbers=[a for a in addresses if a.startswith("+")],
+        )
+        if addresses
+        else {}
+    )
     return render(
-        request, "blocklists/_subscriber_panel.html", {"entries": entries, "addresses": addresses}
+        request,
+        "blocklists/_subscriber_panel.html",
+        {"entries": entries, "addresses": addresses, "interceptions": list(intercepted.values())},
     )

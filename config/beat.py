@@ -10,4 +10,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "worker-heartbeat": {"task": "accounts.tasks.record_heartbeat", "schedule": 300.0},
     # Every minute: imports whose worker died (no heartbeat for 5 minutes) become failed.
     "fail-stale-imports": {"task": "blocklists.tasks.fail_stale_imports", "schedule": 60.0},
+    # Every minute: delete expired interceptions and log their expiry. Checks compare
+    # expires_at with now, so this only bounds the table's size and the log's delay.
+    "expire-interceptions": {"task": "blocklists.tasks.expire_interceptions", "schedule": 60.0},
 }

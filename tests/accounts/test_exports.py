@@ -6,7 +6,7 @@ from accounts.exports import neutralise
 @pytest.mark.parametrize(
     ("cell", "shown"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("-2+3", "'-2+3"),
         ("+1+1", "'+1+1"),
