@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organization
+from blocklists.lookups import chunk_size, number_in
 from blocklists.models import (
     Interception,
     InterceptionAction,
@@ -27,7 +28,6 @@ from blocklists.models import (
     InterceptionScope,
 )
 
-LOOKUP_CHUNK = 10_000
 EXPIRY_BATCH = 50_000
 
 # The code table as the issue gives it (also written by migration 0004); platform
@@ -135,15 +135,18 @@ def active_interceptions_among(
 ) -> dict[str, Interception]:
     """For each intercepted number, what blocks it for ``organization`` now.
 
-    A global interception wins over a local one. One query per 10,000 numbers.
+    A global interception wins over a local one. One query per chunk of numbers
+    (see ``blocklists.lookups``).
     """
     at = at or timezone.now()
     found: dict[str, Interception] = {}
     chunk: list[str] = []
 
     def flush() -> None:
-        rows = Interception.objects.filter(
-            _visible(organization), number__in=chunk, expires_at__gt=at
+        rows = number_in(
+            Interception.objects.filter(_visible(organization), expires_at__gt=at),
+            "number",
+            chunk,
         )
         for row in rows:
             held = found.get(row.number)
@@ -152,9 +155,10 @@ def active_interceptions_among(
             ):
                 found[row.number] = row
 
+    size = chunk_size()
     for number in numbers:
         chunk.append(number)
-        if len(chunk) >= LOOKUP_CHUNK:
+        if len(chunk) >= size:
             flush()
             chunk = []
     if chunk:

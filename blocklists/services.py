@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Sender
 from accounts.normalization import normalize_subscriber
+from blocklists.lookups import chunk_size, number_in
 from blocklists.models import (
     BlocklistEntry,
     BlocklistEvent,
@@ -23,10 +24,6 @@ from blocklists.models import (
     Reason,
     Source,
 )
-
-# Chunk for ``blocklisted_among``: one query per chunk stays well under the
-# bind-parameter limits of SQLite (32,766) and keeps PostgreSQL plans simple.
-LOOKUP_CHUNK = 10_000
 
 
 class ConsentRequired(Exception):
@@ -178,12 +175,16 @@ def is_blocklisted(sender: Sender, subscriber: str) -> bool:
 
 
 def blocklisted_among(sender: Sender, subscribers: Iterable[str]) -> set[str]:
-    """The (normalised) subscribers that are on this sender's list: one query per 10,000."""
+    """The (normalised) subscribers that are on this sender's list.
+
+    One query per chunk of subscribers (see ``blocklists.lookups``).
+    """
     found: set[str] = set()
     chunk: list[str] = []
+    size = chunk_size()
     for subscriber in subscribers:
         chunk.append(subscriber)
-        if len(chunk) >= LOOKUP_CHUNK:
+        if len(chunk) >= size:
             found |= _blocklisted_chunk(sender, chunk)
             chunk = []
     if chunk:
@@ -192,11 +193,8 @@ def blocklisted_among(sender: Sender, subscribers: Iterable[str]) -> set[str]:
 
 
 def _blocklisted_chunk(sender: Sender, chunk: list[str]) -> set[str]:
-    return set(
-        BlocklistEntry.objects.filter(sender=sender, subscriber__in=chunk).values_list(
-            "subscriber", flat=True
-        )
-    )
+    rows = number_in(BlocklistEntry.objects.filter(sender=sender), "subscriber", chunk)
+    return set(rows.values_list("subscriber", flat=True))
 
 
 def record_email_feedback(*, sender: Sender, address: str, event: str, bounce_type=None, at=None):

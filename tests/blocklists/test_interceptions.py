@@ -96,7 +96,7 @@ def test_stops_blocking_exactly_at_expiry(org):
 
 
 def test_lookups_are_chunked(org, monkeypatch, django_assert_num_queries):
-    monkeypatch.setattr(service, "LOOKUP_CHUNK", 2)
+    monkeypatch.setattr(service, "chunk_size", lambda: 2)
     with django_assert_num_queries(3):
         service.active_interceptions_among(
             organization=org, numbers=[f"+1415555010{n}" for n in range(5)]

@@ -166,7 +166,7 @@ def test_opt_out_and_opt_in_are_idempotent(sender):
 def test_blocklisted_among_answers_in_chunks(sender, monkeypatch, django_assert_num_queries):
     for n in range(5):
         services.opt_out(sender=sender, subscriber=f"+1415555010{n}")
-    monkeypatch.setattr(services, "LOOKUP_CHUNK", 3)
+    monkeypatch.setattr(services, "chunk_size", lambda: 3)
     asked = [f"+1415555010{n}" for n in range(8)]
     with django_assert_num_queries(3):
         found = services.blocklisted_among(sender, asked)
