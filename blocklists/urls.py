@@ -1,6 +1,6 @@
 from django.urls import path
 
-from blocklists import interception_views, views
+from blocklists import interception_views, keyword_views, views
 from blocklists.import_urls import urlpatterns as import_urlpatterns
 
 app_name = "blocklists"
@@ -17,5 +17,9 @@ urlpatterns = [
         interception_views.interception_delete,
         name="interception-delete",
     ),
+    path("keywords/", keyword_views.keyword_settings, name="keywords"),
+    path("keywords/<int:pk>/remove/", keyword_views.keyword_remove, name="keyword-remove"),
+    path("review/", keyword_views.review_queue, name="review"),
+    path("review/<int:pk>/<str:decision>/", keyword_views.review_decide, name="review-decide"),
     *import_urlpatterns,
 ]
