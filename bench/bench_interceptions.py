@@ -1,7 +1,7 @@
 """Interception expiry at volume, and the number probe the guards use, side by side.
 
-Seeds N interceptions (half expired; 1,000,000 expired by default) by COPY, then runs the beat task's service
-``expire_interceptions`` while a second thread keeps probing numbers the way
+Seeds N interceptions (half expired; 1,000,000 expired by default) by COPY,
+then runs the beat task's service ``expire_interceptions`` while a second thread keeps probing numbers the way
 the guards do, to show that the checks are not held up; compares the sweep with
 one bare DELETE of the same rows (the floor). PostgreSQL only.
 

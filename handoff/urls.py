@@ -1,9 +1,13 @@
 from django.urls import path
 
+from blocklists import interception_views
 from handoff import views
 
 app_name = "handoff"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("block-list/", views.block_list, name="block-list"),
+    # The same page as under Blocklists, reachable from the agent's section.
+    path("interceptions/", interception_views.interception_list, name="interceptions"),
 ]
