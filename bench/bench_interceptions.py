@@ -1,9 +1,10 @@
 """Interception expiry at volume, and the number probe the guards use, side by side.
 
 Seeds N interceptions (half expired; 1,000,000 expired by default) by COPY,
-then runs the beat task's service ``expire_interceptions`` while a second thread keeps probing numbers the way
-the guards do, to show that the checks are not held up; compares the sweep with
-one bare DELETE of the same rows (the floor). PostgreSQL only.
+then runs the beat task's service ``expire_interceptions`` while a second
+thread keeps probing numbers the way the guards do, to show that the checks are
+not held up; compares the sweep with one bare DELETE of the same rows (the
+floor). PostgreSQL only.
 
     createdb -h 127.0.0.1 -U postgres handoff_bench_interceptions
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_bench_interceptions \
