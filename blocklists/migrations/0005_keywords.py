@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_apitoken'),
+        ('accounts', '0001_initial'),
         ('blocklists', '0004_interception_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
