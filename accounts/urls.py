@@ -10,4 +10,6 @@ urlpatterns = [
     path("senders/<int:pk>/", views.sender_edit, name="sender-edit"),
     path("subaccounts/new/", views.subaccount_edit, name="subaccount-create"),
     path("subaccounts/<int:pk>/", views.subaccount_edit, name="subaccount-edit"),
+    path("api-tokens/", views.api_tokens, name="api-tokens"),
+    path("api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

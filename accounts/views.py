@@ -80,3 +80,44 @@ def subaccount_edit(request: ActorRequest, pk: int | None = None) -> HttpRespons
     return render(
         request, "accounts/subaccount_form.html", {"form": form, "subaccount": subaccount}
     )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMIN)
+def api_tokens(request: ActorRequest) -> HttpResponse:
+    """The organization's API tokens; a new one's secret is shown once, on this response."""
+    from accounts.models import ApiToken
+    from accounts.tokens import create_token
+
+    organization = _organization_or_404(request)
+    secret = None
+    error = None
+    if request.method == "POST":
+        name = (request.POST.get("name") or "").strip()[:100]
+        if not name:
+            error = "Give the token a name, e.g. the system that will use it."
+        else:
+            _token, secret = create_token(
+                organization=organization, name=name, created_by=request.user
+            )
+    tokens = ApiToken.objects.filter(organization=organization).select_related("created_by")
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {"tokens": tokens, "secret": secret, "error": error, "organization": organization},
+    )
+
+
+@require_http_methods(["POST"])
+@role_required(Role.ADMIN)
+def api_token_revoke(request: ActorRequest, pk: int) -> HttpResponse:
+    from accounts.tokens import revoke_token
+
+    organization = _organization_or_404(request)
+    if revoke_token(organization=organization, token_id=pk):
+        messages.success(request, "Token revoked: requests with it now answer 401.")
+    else:
+        from django.http import Http404
+
+        raise Http404("No active token with this id in your organization.")
+    return redirect("accounts:api-tokens")

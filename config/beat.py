@@ -13,4 +13,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # Every minute: delete expired interceptions and log their expiry. Checks compare
     # expires_at with now, so this only bounds the table's size and the log's delay.
     "expire-interceptions": {"task": "blocklists.tasks.expire_interceptions", "schedule": 60.0},
+    # Every 30 seconds: programmed batches whose time has come are dispatched (the
+    # claim in messaging.services.claim_batch keeps two runs from sending one batch twice).
+    "dispatch-due-batches": {
+        "task": "messaging.tasks.dispatch_due_batches",
+        "schedule": 30.0,
+    },
 }

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tables2",
     "django_filters",
+    "ninja",  # serves the API docs' Swagger UI from its own static files, not a CDN
     # Handoff apps, lowest layer first (see DESIGN.md).
     "accounts",
     "contacts",
@@ -219,5 +220,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Where people reach Handoff over HTTPS: absolute links in emails (unsubscribe,
+# RFC 8058 one-click, which requires https) are built on it.
+HANDOFF_PUBLIC_URL = os.environ.get("HANDOFF_PUBLIC_URL", "https://localhost")
 
 BLOCKLIST_UPLOAD_MAX_BYTES = int(os.environ.get("BLOCKLIST_UPLOAD_MAX_BYTES", 200 * 1024 * 1024))

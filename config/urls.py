@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
+from messaging.api import api
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -19,4 +20,5 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("u/", include("blocklists.unsubscribe_urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

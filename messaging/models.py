@@ -1,0 +1,204 @@
+"""Batches and messages, and the platform's list of words not allowed."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Organization, Sender, SenderKind, Subaccount
+from messaging.statuses import (
+    BatchStatus,
+    FailureCategory,
+    FailureCode,
+    MessageStatus,
+    failure_meaning,
+    status_meaning,
+)
+
+
+def new_batch_id() -> str:
+    """A short id people can read out on the phone: ``B`` and 10 letters/digits."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "B" + "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+class Trigger(models.TextChoices):
+    FORM = "form", "Form"
+    API = "api", "API"
+    FILE = "file", "File"
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound"
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+
+
+class Batch(models.Model):
+    """One trigger of sends (form, API or file); its status is derived from its messages."""
+
+    public_id = models.CharField("batch id", max_length=16, unique=True, default=new_batch_id)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender = models.ForeignKey(Sender, on_delete=models.CASCADE, related_name="batches")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=150, blank=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    file_name = models.CharField(max_length=255, blank=True)
+    template = models.CharField(max_length=100, blank=True)
+    label = models.CharField(max_length=100, blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the one worker that claims the batch (conditional UPDATE).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=BatchStatus.choices)
+    message_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="batch_org_created_idx"),
+            # Beat looks for programmed batches that are due.
+            models.Index(fields=["status", "scheduled_at"], name="batch_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status == BatchStatus.PROGRAMMED
+
+
+class Message(models.Model):
+    """One message to or from a customer, with its send log (``status_log``).
+
+    ``status_log`` is a list of ``{"at", "status", "detail"}``: every
+    transition, oldest first. ``sent_at`` is when it left the checks for the
+    channel (and then when the channel accepted it); the frequency guard
+    counts by it.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender = models.ForeignKey(Sender, on_delete=models.CASCADE, related_name="messages")
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    channel = models.CharField(max_length=20, choices=SenderKind.choices)
+    subscriber = models.CharField("customer number", max_length=254)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    text = models.TextField(blank=True)
+    template = models.CharField(max_length=100, blank=True)
+    label = models.CharField(max_length=100, blank=True)
+    variables = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=MessageStatus.choices)
+    failure_code = models.PositiveSmallIntegerField(
+        choices=FailureCode.choices, null=True, blank=True
+    )
+    failure_category = models.CharField(max_length=20, choices=FailureCategory.choices, blank=True)
+    provider_message_id = models.CharField(max_length=100, null=True, blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    requested_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    receipt_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+    status_log = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="message_unique_provider_id",
+            )
+        ]
+        indexes = [
+            # Support searches by number; the frequency guard counts by number and time.
+            models.Index(fields=["subscriber", "sent_at"], name="message_subscriber_sent_idx"),
+            models.Index(
+                fields=["organization", "-requested_at"], name="message_org_requested_idx"
+            ),
+            models.Index(fields=["sender", "-requested_at"], name="message_sender_requested_idx"),
+            # Receipts arrive with the provider's id only.
+            models.Index(fields=["provider_message_id"], name="message_provider_id_idx"),
+            models.Index(fields=["batch", "status"], name="message_batch_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} {self.status}"
+
+    @property
+    def status_meaning(self) -> str:
+        return status_meaning(self.status)
+
+    @property
+    def failure_meaning(self) -> str:
+        return failure_meaning(self.failure_code, self.failure_category)
+
+
+class TermKind(models.TextChoices):
+    WORD = "word", "Word or phrase"
+    DOMAIN = "domain", "Link domain"
+
+
+class ProhibitedTerm(models.Model):
+    """A word, phrase or link domain no organization may send (kept by platform staff)."""
+
+    term = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=TermKind.choices, default=TermKind.WORD)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term
+
+    def save(self, *args, **kwargs):
+        self.term = self.term.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ClearedTerm(models.Model):
+    """A prohibited term that support cleared for one organization: it passes there only."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    term = models.CharField(max_length=200)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "term"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "term"], name="cleared_term_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} cleared for {self.organization}"
+
+    def save(self, *args, **kwargs):
+        self.term = self.term.strip().lower()
+        super().save(*args, **kwargs)

@@ -1,12 +1,172 @@
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Messaging pages: messages, batches, one message's send log, the send form, cancelling."""
 
-from accounts.access import ActorRequest, role_required
-from accounts.models import Role
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+from django_tables2 import RequestConfig
+from django_tables2.paginators import LazyPaginator
+
+from accounts.access import ActorRequest, get_scoped_or_404, role_required
+from accounts.models import Role, Sender
+from messaging import selectors, services
+from messaging.filters import BatchFilter, MessageFilter
+from messaging.forms import CancelBatchForm, SendForm
+from messaging.models import Trigger
+from messaging.statuses import STATUS_MEANINGS, MessageStatus, failure_meaning
+
+PAGE_SIZE = 50
+
+
+def _senders(request: ActorRequest):
+    return request.actor.scope(Sender.objects.select_related("organization")).order_by(
+        "kind", "address"
+    )
+
+
+def _country(request: ActorRequest) -> str:
+    return request.actor.organization.country if request.actor.organization else "US"
 
 
 @require_GET
 @role_required(Role.AGENT)
 def index(request: ActorRequest) -> HttpResponse:
-    return render(request, "section_coming.html", {"section_key": "messaging"})
+    """Messages of the organization: search by number, filter by status, sender, batch."""
+    filterset = MessageFilter(
+        request.GET or None,
+        queryset=selectors.messages_for(request.actor),
+        senders=_senders(request),
+        country=_country(request),
+    )
+    table = _paged(request, filterset.qs, "messages")
+    context = {
+        "filter": filterset,
+        "table": table,
+        "has_rows": len(table.page.object_list) > 0,
+        "search_problem": filterset.search_problem,
+        "can_send": request.actor.is_supervisor,
+    }
+    template = "messaging/messages.html#results" if request.htmx else "messaging/messages.html"
+    return render(request, template, context)
+
+
+def _paged(request: ActorRequest, queryset, kind: str):
+    from messaging.tables import BatchTable, MessageTable
+
+    table = (MessageTable if kind == "messages" else BatchTable)(queryset)
+    # LazyPaginator: no COUNT(*) over millions of messages on every page.
+    RequestConfig(
+        request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
+    ).configure(table)
+    return table
+
+
+@require_GET
+@role_required(Role.AGENT)
+def batches(request: ActorRequest) -> HttpResponse:
+    filterset = BatchFilter(request.GET or None, queryset=selectors.batches_for(request.actor))
+    table = _paged(request, filterset.qs, "batches")
+    context = {
+        "filter": filterset,
+        "table": table,
+        "has_rows": len(table.page.object_list) > 0,
+        "can_send": request.actor.is_supervisor,
+    }
+    template = "messaging/batches.html#results" if request.htmx else "messaging/batches.html"
+    return render(request, template, context)
+
+
+@require_GET
+@role_required(Role.AGENT)
+def batch_detail(request: ActorRequest, public_id: str) -> HttpResponse:
+    batch = get_scoped_or_404(
+        request.actor, selectors.batches_for(request.actor), public_id=public_id
+    )
+    counts = services.batch_counts(batch.pk)
+    rows = [
+        (status, label, counts[status], STATUS_MEANINGS[status])
+        for status, label in MessageStatus.choices
+        if counts.get(status)
+    ]
+    context = {
+        "batch": batch,
+        "counts": rows,
+        "first_messages": batch.messages.order_by("id")[:20],
+        "can_cancel": batch.can_cancel and request.actor.is_supervisor,
+    }
+    return render(request, "messaging/batch.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SUPERVISOR)
+def batch_cancel(request: ActorRequest, public_id: str) -> HttpResponse:
+    """Confirmation dialog, then cancel a programmed batch's messages that have not started."""
+    batch = get_scoped_or_404(
+        request.actor, selectors.batches_for(request.actor), public_id=public_id
+    )
+    form = CancelBatchForm(request.POST or None)
+    context = {"batch": batch, "form": form, "fragment": "messaging/_cancel.html"}
+    if request.method == "POST" and form.is_valid():
+        cancelled = services.cancel_batch(batch=batch, actor=request.user)
+        if cancelled:
+            messages.success(request, f"Batch {batch.public_id} cancelled: {cancelled} messages.")
+        else:
+            messages.error(request, f"Batch {batch.public_id} already started; nothing cancelled.")
+        url = reverse("messaging:batch", args=[batch.public_id])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    context["title"] = f"Cancel batch {batch.public_id}"
+    template = "messaging/_cancel.html" if request.htmx else "modal_page.html"
+    return render(request, template, context)
+
+
+@require_GET
+@role_required(Role.AGENT)
+def message_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    message = get_scoped_or_404(request.actor, selectors.messages_for(request.actor), pk=pk)
+    context = {
+        "message": message,
+        "meaning": message.status_meaning,
+        "failure": failure_meaning(message.failure_code, message.failure_category),
+        "log": [
+            {**entry, "meaning": STATUS_MEANINGS.get(entry.get("status"), "")}
+            for entry in message.status_log
+        ],
+    }
+    return render(request, "messaging/message.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SUPERVISOR)
+def send(request: ActorRequest) -> HttpResponse:
+    """The send form: numbers typed or from a CSV file, now or later."""
+    form = SendForm(request.POST or None, request.FILES or None, senders=_senders(request))
+    if request.method == "POST" and form.is_valid():
+        sender = form.cleaned_data["sender"]
+        recipients = services.normalize_recipients(sender, form.rows)
+        if recipients.errors:
+            shown = "; ".join(f"#{i + 1}: {e}" for i, e in list(recipients.errors.items())[:5])
+            form.add_error("file" if form.cleaned_data.get("file") else "numbers", shown)
+        else:
+            upload = form.cleaned_data.get("file")
+            batch = services.create_batch(
+                organization=sender.organization,
+                sender=sender,
+                subscribers=recipients.values,
+                text=form.cleaned_data["text"],
+                trigger=Trigger.FILE if upload else Trigger.FORM,
+                per_message_variables=form.per_message_variables if upload else None,
+                label=form.cleaned_data["label"],
+                priority=form.cleaned_data["priority"],
+                send_at=form.cleaned_data["send_at"],
+                created_by=request.user,
+                file_name=upload.name[:255] if upload else "",
+            )
+            messages.success(
+                request, f"Batch {batch.public_id}: {batch.message_count} messages accepted."
+            )
+            return redirect("messaging:batch", public_id=batch.public_id)
+    return render(request, "messaging/send.html", {"form": form})

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from accounts.demo import seed_accounts
 from blocklists.demo import seed_blocklists
 from contacts.demo import seed_contacts
+from messaging.demo import seed_messaging
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         added = seed_blocklists()
         self.stdout.write(f"Blocklist entries added: {added}")
         self.stdout.write(f"Contacts and tickets added: {seed_contacts()}")
+        self.stdout.write(f"Messages added: {seed_messaging()}")
         lines = ["Demo logins:"]
         for login in logins:
             shown = login.password if login.password else "(unchanged)"

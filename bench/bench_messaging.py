@@ -1,0 +1,205 @@
+"""Messaging at volume: dispatch of 100,000 messages, the suppression check (PostgreSQL).
+
+- dispatch: one batch of N messages through all six guards (with 1M blocklist
+  entries and 1M interceptions in the tables, a frequency limit and a word
+  list) to the loopback gateway, in one process (what one worker does):
+  ``dispatch_batch`` plus every ``send_messages`` chunk, receipts excluded.
+- ``GET /api/v1/suppressions/check`` for one subscriber through the full HTTP
+  stack (Django test Client, bearer token): p50/p95/p99.
+- ``POST /api/v1/suppressions/check`` with 100,000 subscribers.
+
+    createdb -h 127.0.0.1 -U postgres handoff_bench_messaging
+    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_bench_messaging \
+        .venv/bin/python bench/bench_messaging.py [--rows 1000000] [--messages 100000]
+"""
+
+import argparse
+import datetime as dt
+import io
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+
+import django  # noqa: E402
+
+django.setup()
+
+from celery import current_app  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Organization, Sender, Subaccount  # noqa: E402
+from accounts.tokens import create_token  # noqa: E402
+from blocklists.models import BlocklistEntry, Interception  # noqa: E402
+from messaging import services  # noqa: E402
+from messaging.gateways import LoopbackGateway  # noqa: E402
+from messaging.models import Message, ProhibitedTerm, TermKind  # noqa: E402
+from messaging.statuses import MessageStatus  # noqa: E402
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    pick = lambda p: ordered[min(len(ordered) - 1, int(len(ordered) * p))]  # noqa: E731
+    return (
+        f"p50 {statistics.median(ordered) * 1000:7.2f} ms   p95 {pick(0.95) * 1000:7.2f} ms   "
+        f"p99 {pick(0.99) * 1000:7.2f} ms"
+    )
+
+
+def number(i: int) -> str:
+    # +1 415 2xx xxxx .. valid US numbers, distinct per i (i < 8,000,000).
+    return f"+1415{2000000 + i:07d}"
+
+
+def copy_rows(table: str, columns: str, rows) -> None:
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(row) + "\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
+        while chunk := buffer.read(1 << 20):
+            cp.write(chunk)
+
+
+def seed(rows: int) -> tuple[Organization, Sender, Subaccount]:
+    org, _ = Organization.objects.get_or_create(
+        slug="bench-messaging", defaults={"name": "Bench Messaging", "country": "US"}
+    )
+    team, _ = Subaccount.objects.get_or_create(
+        organization=org,
+        name="Bench team",
+        defaults={"frequency_limit_messages": 5, "frequency_limit_hours": 24},
+    )
+    sender, _ = Sender.objects.get_or_create(
+        organization=org,
+        address="70011",
+        defaults={"kind": "sms_short_code", "name": "Bench", "subaccount": team},
+    )
+    ProhibitedTerm.objects.get_or_create(term="free cash")
+    ProhibitedTerm.objects.get_or_create(term="bit.ly", defaults={"kind": TermKind.DOMAIN})
+    now = timezone.now()
+    if BlocklistEntry.objects.filter(sender=sender).count() < rows:
+        started = time.perf_counter()
+        # Odd numbers of the upper range: some of the batch's numbers are on the list.
+        copy_rows(
+            "blocklists_blocklistentry",
+            "sender_id, subscriber, reason, source, excluded_at",
+            (
+                (str(sender.pk), number(i), "not_defined", "csv", now.isoformat())
+                for i in range(0, rows * 2, 2)
+            ),
+        )
+        print(f"seeded {rows:,} blocklist entries in {time.perf_counter() - started:.1f} s")
+    if Interception.objects.count() < rows:
+        started = time.perf_counter()
+        later = (now + dt.timedelta(days=30)).isoformat()
+        copy_rows(
+            "blocklists_interception",
+            "number, scope, code, reason, intercepted_at, expires_at, origin",
+            (
+                (number(i), "global", "500", "Empty", now.isoformat(), later, "automatic")
+                for i in range(1, rows * 2, 2)
+            ),
+        )
+        print(f"seeded {rows:,} interceptions in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return org, sender, team
+
+
+def bench_dispatch(org, sender, team, messages: int) -> None:
+    # Numbers above the seeded range are free; 1 in 50 falls on a blocklisted or
+    # intercepted number so those guards stop some messages.
+    rng = random.Random(7)
+    numbers = [
+        number(rng.randrange(0, 200_000)) if i % 50 == 0 else number(4_000_000 + i)
+        for i in range(messages)
+    ]
+    started = time.perf_counter()
+    batch = services.create_batch(
+        organization=org,
+        sender=sender,
+        subscribers=numbers,
+        text="Hi {{name}}, your order has shipped.",
+        variables={"name": "Ann"},
+        subaccount=team,
+        send_at=timezone.now() + dt.timedelta(hours=1),  # programmed: dispatched below
+    )
+    print(f"create_batch of {messages:,}: {time.perf_counter() - started:.2f} s")
+    # One process plays the worker: the send chunks queued on commit run inline,
+    # and the loopback's receipts are left out (they are not part of dispatch).
+    current_app.conf.task_always_eager = True
+    LoopbackGateway.after_send = lambda self, messages: None
+    started = time.perf_counter()
+    result = services.dispatch_batch(
+        batch_id=batch.pk, now=timezone.now() + dt.timedelta(hours=1, seconds=1)
+    )
+    elapsed = time.perf_counter() - started
+    sent = Message.objects.filter(batch=batch, status=MessageStatus.SENT).count()
+    print(f"dispatch outcome: {result}; sent to gateway: {sent:,}")
+    print(
+        f"dispatch of {messages:,} through all guards to the loopback gateway: "
+        f"{elapsed:.2f} s = {messages / elapsed:,.0f} messages/s (target >= 5,000/s)"
+    )
+
+
+def bench_check(org, sender, samples: int) -> None:
+    _token, secret = create_token(organization=org, name="bench")
+    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    rng = random.Random(11)
+    timings = []
+    for i in range(samples + 20):
+        subscriber = number(rng.randrange(0, 2_000_000))
+        started = time.perf_counter()
+        response = client.get(
+            "/api/v1/suppressions/check", {"sender": sender.address, "to": subscriber}
+        )
+        if i >= 20:  # warm-up
+            timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.content
+    print(f"GET suppressions/check, one subscriber ({samples} samples): {percentiles(timings)}")
+    # 10% of the subscribers are blocklisted or intercepted, the rest free.
+    subscribers = [number(i) if i % 10 == 0 else number(4_000_000 + i) for i in range(100_000)]
+    body = {"sender": sender.address, "to": subscribers}
+    import json
+
+    payload = json.dumps(body)
+    for run in range(3):
+        started = time.perf_counter()
+        response = client.post(
+            "/api/v1/suppressions/check", payload, content_type="application/json"
+        )
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.content[:300]
+        blocked = len(response.json()["blocked"])
+        print(
+            f"POST suppressions/check, 100,000 subscribers (run {run + 1}): {elapsed:.2f} s, "
+            f"{blocked:,} blocked (target < 2 s)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=300)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Run this against PostgreSQL (DATABASE_URL).")
+    call_command("migrate", verbosity=0)
+    org, sender, team = seed(args.rows)
+    bench_check(org, sender, args.samples)
+    bench_dispatch(org, sender, team, args.messages)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""django-tables2 tables of the messaging pages."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from messaging.models import Batch, Message
+
+
+class MessageTable(tables.Table):
+    requested_at = tables.DateTimeColumn(verbose_name="Requested", format="Y-m-d H:i T")
+    subscriber = tables.Column(verbose_name="Customer", attrs={"td": {"class": "font-monospace"}})
+    sender = tables.Column(verbose_name="Sender", accessor="sender__address", order_by="sender")
+    status = tables.Column(verbose_name="Status")
+    failure = tables.Column(verbose_name="Reason", empty_values=(), orderable=False)
+    batch = tables.Column(verbose_name="Batch", accessor="batch__public_id", order_by="batch")
+
+    class Meta:
+        model = Message
+        fields = ["requested_at", "subscriber", "sender", "status", "failure", "batch"]
+        order_by = "-requested_at"
+        attrs = {"class": "table table-hover table-sm align-middle", "id": "message-table"}
+
+    def render_subscriber(self, record: Message, value):
+        url = reverse("messaging:message", args=[record.pk])
+        return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)
+
+    def render_status(self, record: Message):
+        return format_html(
+            '<span title="{}">{}</span>', record.status_meaning, record.get_status_display()
+        )
+
+    def render_failure(self, record: Message):
+        if record.failure_code:
+            return f"{record.failure_code} {record.get_failure_code_display()}"
+        return record.get_failure_category_display() if record.failure_category else "—"
+
+    def render_batch(self, record: Message, value):
+        url = reverse("messaging:batch", args=[value])
+        return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)
+
+    def order_requested_at(self, queryset, is_descending):
+        prefix = "-" if is_descending else ""
+        return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True
+
+
+class BatchTable(tables.Table):
+    public_id = tables.Column(verbose_name="Batch")
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i T")
+    sender = tables.Column(accessor="sender__address", verbose_name="Sender", order_by="sender")
+    trigger = tables.Column(verbose_name="How")
+    label = tables.Column(verbose_name="Label")
+    scheduled_at = tables.DateTimeColumn(verbose_name="Scheduled", format="Y-m-d H:i T")
+    message_count = tables.Column(verbose_name="Messages")
+    status = tables.Column(verbose_name="Status")
+
+    class Meta:
+        model = Batch
+        fields = [
+            "public_id",
+            "created_at",
+            "sender",
+            "trigger",
+            "label",
+            "scheduled_at",
+            "message_count",
+            "status",
+        ]
+        order_by = "-created_at"
+        attrs = {"class": "table table-hover table-sm align-middle", "id": "batch-table"}
+
+    def render_public_id(self, value):
+        url = reverse("messaging:batch", args=[value])
+        return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)

@@ -1,0 +1,49 @@
+"""Celery entry points of messaging: thin, they take ids and call services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from messaging import services
+from messaging.gateways import LoopbackGateway
+from messaging.models import Message
+
+
+def retry_countdown(attempt: int) -> int:
+    """Backoff before send attempt ``attempt + 1``: 10 s, 40 s, 90 s ..."""
+    return 10 * attempt * attempt
+
+
+# acks_late: a worker lost mid-dispatch leaves the task to run again; the claim
+# (dispatched_at) makes the second run a no-op instead of a double send.
+@shared_task(acks_late=True, ignore_result=True, time_limit=30 * 60, soft_time_limit=29 * 60)
+def dispatch_batch(batch_id: int) -> None:
+    """Run the guards over one batch and queue its messages for the gateway."""
+    services.dispatch_batch(batch_id=batch_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=10 * 60, soft_time_limit=9 * 60)
+def send_messages(message_ids: list[int], attempt: int = 1) -> None:
+    """Hand up to 1,000 messages to their gateway; gateway errors come back with a backoff."""
+    retry = services.send_messages(message_ids=message_ids, attempt=attempt)
+    if retry:
+        send_messages.apply_async((retry, attempt + 1), countdown=retry_countdown(attempt))
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=10 * 60, soft_time_limit=9 * 60)
+def loopback_receipts(message_ids: list[int]) -> None:
+    """The loopback gateway's delivery receipts, through the status endpoint's service."""
+    messages = list(
+        Message.objects.filter(pk__in=message_ids, provider_message_id__isnull=False).only(
+            "id", "subscriber", "provider_message_id"
+        )
+    )
+    for receipt in LoopbackGateway().receipts_for(messages):
+        services.apply_receipt(organization=None, receipt=receipt)
+
+
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=50)
+def dispatch_due_batches() -> None:
+    """Queue the dispatch of programmed batches that are due (run by beat every minute)."""
+    for batch_id in services.due_batch_ids():
+        dispatch_batch.delay(batch_id)

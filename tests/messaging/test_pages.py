@@ -1,0 +1,139 @@
+"""The messaging pages: right role, lower role 403, other organization 404, wrong method 405."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from messaging import services
+from messaging.models import Batch, Message
+from messaging.statuses import BatchStatus, MessageStatus
+
+FREE = "+14155550101"
+
+
+@pytest.fixture
+def batch(make_batch):
+    return make_batch([FREE], send_at=timezone.now() + dt.timedelta(hours=1))
+
+
+@pytest.fixture
+def message(batch):
+    return Message.objects.get(batch=batch)
+
+
+def test_messages_list_searches_by_number(login, agent, batch, other_agent):
+    page = login(agent).get(reverse("messaging:index"), {"q": "415 555 0101"})
+    assert page.status_code == 200
+    assert 'id="message-table"' in page.content.decode()
+    partial = login(agent).get(
+        reverse("messaging:index"), {"q": FREE}, headers={"HX-Request": "true"}
+    )
+    assert partial.status_code == 200
+    assert "<html" not in partial.content.decode()
+    # The other organization sees none of it.
+    other = login(other_agent).get(reverse("messaging:index"), {"q": FREE})
+    assert 'id="message-table"' not in other.content.decode()
+    assert "No messages" in other.content.decode()
+
+
+def test_list_pages_answer_agents_and_refuse_wrong_methods(login, agent, batch):
+    client = login(agent)
+    for name in ("messaging:index", "messaging:batches"):
+        assert client.get(reverse(name)).status_code == 200
+        assert client.post(reverse(name)).status_code == 405
+
+
+def test_list_query_count_does_not_grow_with_rows(
+    login, agent, make_batch, django_assert_max_num_queries
+):
+    make_batch([f"+1415555{i:04d}" for i in range(60)])
+    client = login(agent)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("messaging:index")).status_code == 200
+
+
+def test_batch_and_message_pages(login, agent, other_agent, batch, message):
+    client = login(agent)
+    page = client.get(reverse("messaging:batch", args=[batch.public_id]))
+    assert page.status_code == 200 and "Programmed" in page.content.decode()
+    log = client.get(reverse("messaging:message", args=[message.pk]))
+    assert log.status_code == 200 and "Scheduled for" in log.content.decode()
+    assert client.post(reverse("messaging:message", args=[message.pk])).status_code == 405
+    other = login(other_agent)
+    assert other.get(reverse("messaging:batch", args=[batch.public_id])).status_code == 404
+    assert other.get(reverse("messaging:message", args=[message.pk])).status_code == 404
+
+
+def test_cancel_needs_a_supervisor_of_the_organization(
+    login, agent, supervisor, other_admin, batch
+):
+    url = reverse("messaging:batch-cancel", args=[batch.public_id])
+    assert login(agent).post(url, {"confirm": "on"}).status_code == 403
+    assert login(other_admin).post(url, {"confirm": "on"}).status_code == 404
+    assert login(supervisor).put(url).status_code == 405
+    client = login(supervisor)
+    assert client.get(url).status_code == 200
+    assert client.post(url, {}).status_code == 200  # unconfirmed: the dialog again
+    assert Batch.objects.get(pk=batch.pk).status == BatchStatus.PROGRAMMED
+    response = client.post(url, {"confirm": "on"})
+    assert response.status_code == 302
+    assert Batch.objects.get(pk=batch.pk).status == BatchStatus.CANCELLED
+    assert Message.objects.get(batch=batch).status == MessageStatus.CANCELLED
+
+
+def test_send_form(login, agent, supervisor, sender, django_capture_on_commit_callbacks):
+    url = reverse("messaging:send")
+    assert login(agent).get(url).status_code == 403
+    client = login(supervisor)
+    assert client.get(url).status_code == 200
+    assert client.put(url).status_code == 405
+    bad = client.post(
+        url, {"sender": sender.pk, "numbers": "12", "text": "Hi", "priority": "normal"}
+    )
+    assert bad.status_code == 200 and not Batch.objects.exists()
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            url,
+            {
+                "sender": sender.pk,
+                "numbers": "415 555 0101\n415 555 0102",
+                "text": "Hi",
+                "priority": "normal",
+            },
+        )
+    assert response.status_code == 302
+    batch = Batch.objects.get()
+    assert (batch.trigger, batch.message_count, batch.created_by_name) == (
+        "form",
+        2,
+        "bob-supervisor",
+    )
+    assert len(callbacks) == 1
+
+
+def test_send_form_from_a_file_keeps_variables_and_file_name(login, supervisor, sender):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(
+        "july.csv", b"number,name\n4155550101,Ann\n4155550102,Bob\n", content_type="text/csv"
+    )
+    response = login(supervisor).post(
+        reverse("messaging:send"),
+        {
+            "sender": sender.pk,
+            "file": upload,
+            "text": "Hi {{name}}",
+            "priority": "normal",
+            "send_at": (timezone.localtime() + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 302
+    batch = Batch.objects.get()
+    assert (batch.trigger, batch.file_name, batch.status) == ("file", "july.csv", "programmed")
+    assert sorted(Message.objects.values_list("variables__name", flat=True)) == ["Ann", "Bob"]
+    services.dispatch_batch(batch_id=batch.pk, now=timezone.now() + dt.timedelta(hours=2))
+    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENDING}

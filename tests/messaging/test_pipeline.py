@@ -1,0 +1,212 @@
+"""Scheduling, dispatch, the gateways, receipts and cancelling, through services and tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from blocklists.models import Interception, InterceptionScope
+from blocklists.services import opt_out
+from messaging import services, tasks
+from messaging.gateways import GatewayError, LoopbackGateway, Receipt, loopback_outcome
+from messaging.models import Batch, Message
+from messaging.statuses import BatchStatus, FailureCategory, MessageStatus
+from tests.factories import SenderFactory
+
+FREE = "+14155550101"
+
+
+class BrokenGateway(LoopbackGateway):
+    def send(self, message, text):
+        raise GatewayError("provider answered 503")
+
+
+def statuses(batch):
+    return list(Message.objects.filter(batch=batch).order_by("id").values_list("status", flat=True))
+
+
+def test_a_stop_between_scheduling_and_dispatch_is_honoured(make_batch, sender):
+    batch = make_batch([FREE, "+14155550102"], send_at=timezone.now() + dt.timedelta(hours=1))
+    assert batch.status == BatchStatus.PROGRAMMED
+    assert statuses(batch) == [MessageStatus.PROGRAMMED] * 2
+    opt_out(sender=sender, subscriber=FREE)  # the customer texted STOP meanwhile
+    assert services.due_batch_ids() == []
+    later = timezone.now() + dt.timedelta(hours=2)
+    assert services.due_batch_ids(now=later) == [batch.pk]
+    services.dispatch_batch(batch_id=batch.pk, now=later)
+    assert statuses(batch) == [MessageStatus.PROCESS_FAILED, MessageStatus.SENDING]
+
+
+def test_beat_dispatches_due_batches_once(make_batch, eager, django_capture_on_commit_callbacks):
+    batch = make_batch([FREE], send_at=timezone.now() + dt.timedelta(seconds=1))
+    Batch.objects.filter(pk=batch.pk).update(scheduled_at=timezone.now() - dt.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.dispatch_due_batches.delay()
+    assert statuses(batch) == [MessageStatus.DELIVERED]
+    # A second claim (a redelivered task, a second worker) does nothing.
+    assert services.dispatch_batch(batch_id=batch.pk) is None
+    assert services.claim_batch(batch_id=batch.pk, now=timezone.now()) is False
+
+
+def test_cancelling_a_programmed_batch_cancels_its_messages(make_batch, admin_user):
+    batch = make_batch([FREE, "+14155550102"], send_at=timezone.now() + dt.timedelta(hours=1))
+    assert services.cancel_batch(batch=batch, actor=admin_user) == 2
+    assert batch.status == BatchStatus.CANCELLED
+    assert statuses(batch) == [MessageStatus.CANCELLED] * 2
+    message = Message.objects.filter(batch=batch).first()
+    assert message.status_log[-1]["detail"] == "Cancelled by carol-admin."
+    # Too late for the scheduler now, and a second cancel changes nothing.
+    assert (
+        services.dispatch_batch(batch_id=batch.pk, now=timezone.now() + dt.timedelta(hours=2))
+        is None
+    )
+    assert services.cancel_batch(batch=batch) == 0
+
+
+def test_a_started_batch_cannot_be_cancelled(make_batch):
+    batch = make_batch([FREE])
+    services.dispatch_batch(batch_id=batch.pk)
+    assert services.cancel_batch(batch=batch) == 0
+    assert statuses(batch) == [MessageStatus.SENDING]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "status", "code", "scope"),
+    [
+        ("0500", MessageStatus.SEND_FAILED, 500, InterceptionScope.GLOBAL),
+        ("0510", MessageStatus.SEND_FAILED, 510, InterceptionScope.GLOBAL),
+        ("0520", MessageStatus.SEND_FAILED, 520, InterceptionScope.LOCAL),
+        ("0530", MessageStatus.SEND_FAILED, 530, None),
+        ("0540", MessageStatus.SEND_FAILED, 540, None),
+        ("0550", MessageStatus.SEND_FAILED, 550, InterceptionScope.LOCAL),
+        ("0560", MessageStatus.SEND_FAILED, 560, InterceptionScope.GLOBAL),
+        ("0570", MessageStatus.SEND_FAILED, 570, InterceptionScope.GLOBAL),
+        ("0580", MessageStatus.SEND_FAILED, 580, None),
+        ("0590", MessageStatus.SEND_FAILED, 590, None),
+        ("0123", MessageStatus.DELIVERED, None, None),
+    ],
+)
+def test_every_loopback_outcome_and_its_interception(
+    make_batch, eager, django_capture_on_commit_callbacks, suffix, status, code, scope
+):
+    number = f"+1415555{suffix}"
+    assert loopback_outcome(number) == (code is None, code)
+    batch = make_batch([number])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispatch_batch(batch_id=batch.pk)
+    message = Message.objects.get(batch=batch)
+    assert (message.status, message.failure_code) == (status, code)
+    assert message.provider_message_id == f"loop-{message.pk}"
+    assert message.receipt_at is not None
+    assert [e["status"] for e in message.status_log] == ["processing", "sending", "sent", status]
+    interceptions = list(Interception.objects.filter(number=number))
+    if scope is None:
+        assert interceptions == []
+    else:
+        assert [(i.scope, i.code) for i in interceptions] == [(scope, code)]
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.SENT
+
+
+def _sent_message(make_batch, eager, capture):
+    from django.test import override_settings
+
+    batch = make_batch([FREE])
+    # No receipts yet: the loopback's after_send is replaced by a gateway that only accepts.
+    silent = "tests.messaging.test_pipeline.SilentGateway"
+    with override_settings(MESSAGING_GATEWAY=silent), capture(execute=True):
+        services.dispatch_batch(batch_id=batch.pk)
+    message = Message.objects.get(batch=batch)
+    assert message.status == MessageStatus.SENT
+    return message
+
+
+class SilentGateway(LoopbackGateway):
+    def after_send(self, messages):
+        pass
+
+
+def test_receipts_are_idempotent_and_never_move_backwards(
+    make_batch, eager, django_capture_on_commit_callbacks, org
+):
+    message = _sent_message(make_batch, eager, django_capture_on_commit_callbacks)
+    delivered = Receipt(message.provider_message_id, True)
+    services.apply_receipt(organization=org, receipt=delivered)
+    services.apply_receipt(organization=org, receipt=delivered)
+    late_failure = Receipt(message.provider_message_id, False, 500)
+    services.apply_receipt(organization=org, receipt=late_failure)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED
+    assert message.failure_code is None
+    assert [e["status"] for e in message.status_log].count("delivered") == 1
+    # The late failure created no interception either.
+    assert not Interception.objects.exists()
+
+
+def test_a_receipt_for_another_organizations_message_is_unknown(
+    make_batch, eager, django_capture_on_commit_callbacks, other_org
+):
+    message = _sent_message(make_batch, eager, django_capture_on_commit_callbacks)
+    with pytest.raises(services.UnknownMessage):
+        services.apply_receipt(
+            organization=other_org, receipt=Receipt(message.provider_message_id, True)
+        )
+
+
+def test_gateway_errors_retry_then_end_as_error(
+    make_batch, settings, eager, django_capture_on_commit_callbacks
+):
+    settings.MESSAGING_GATEWAY = "tests.messaging.test_pipeline.BrokenGateway"
+    batch = make_batch([FREE])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispatch_batch(batch_id=batch.pk)
+    message = Message.objects.get(batch=batch)
+    assert message.status == MessageStatus.ERROR
+    details = [e["detail"] for e in message.status_log]
+    assert sum("will retry" in d for d in details) == services.MAX_SEND_ATTEMPTS - 1
+    assert "provider answered 503" in details[-1]
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.ERROR
+    assert tasks.retry_countdown(1) < tasks.retry_countdown(2) < tasks.retry_countdown(3)
+
+
+def test_email_goes_through_the_email_backend_with_unsubscribe_headers(
+    org, settings, mailoutbox, eager, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    sender = SenderFactory(organization=org, kind="email", address="news@acme.example")
+    batch = services.create_batch(
+        organization=org, sender=sender, subscribers=["ann@example.com"], text="Hi", label="News"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispatch_batch(batch_id=batch.pk)
+    assert len(mailoutbox) == 1
+    email = mailoutbox[0]
+    assert email.to == ["ann@example.com"]
+    assert email.extra_headers["List-Unsubscribe"].startswith("<https://")
+    assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    message = Message.objects.get(batch=batch)
+    assert message.status == MessageStatus.SENT
+    assert message.provider_message_id
+
+
+def test_dispatch_queries_do_not_grow_with_the_batch(
+    make_batch, team, django_assert_max_num_queries
+):
+    team.frequency_limit_messages = 5
+    team.frequency_limit_hours = 24
+    team.save()
+    numbers = [f"+1415555{i:04d}" for i in range(1000)]
+    batch = make_batch(numbers, text="Hi {{name}}", variables={"name": "there"}, subaccount=team)
+    opt_out(sender=batch.sender, subscriber=numbers[0])
+    # claim, batch, read, interceptions, blocklist, 2 word lists, frequency,
+    # one UPDATE per outcome, status refresh (2), savepoints.
+    with django_assert_max_num_queries(16):
+        result = services.dispatch_batch(batch_id=batch.pk)
+    assert result == {MessageStatus.PROCESS_FAILED: 1, MessageStatus.SENDING: 999}
+    assert (
+        Message.objects.get(batch=batch, subscriber=numbers[0]).failure_category
+        == FailureCategory.UNSUBSCRIBE
+    )
