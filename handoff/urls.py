@@ -8,6 +8,8 @@ app_name = "handoff"
 urlpatterns = [
     path("", views.index, name="index"),
     path("block-list/", views.block_list, name="block-list"),
+    path("messages/", views.message_lookup, name="messages"),
+    path("numbers/<str:number>/", views.number_page, name="number"),
     # The same page as under Blocklists, reachable from the agent's section.
     path("interceptions/", interception_views.interception_list, name="interceptions"),
 ]

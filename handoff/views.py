@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django_tables2 import RequestConfig
+from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
 from accounts.exports import export_name, stream_csv, xlsx_response
-from accounts.models import Role
+from accounts.models import Role, Sender
+from handoff.lookups import MessageLookupFilter, MessageLookupTable, lookup_query_string
 from handoff.selectors import block_status, read_number
+from handoff.timeline import number_timeline
+from messaging.selectors import messages_for
+
+LOOKUP_HEADER = [
+    "Customer number",
+    "Channel",
+    "Direction",
+    "Message Type",
+    "Priority",
+    "Status",
+    "Message Text",
+    "Created At",
+    "Updated At",
+]
 
 BLOCK_LIST_HEADER = ["Channel", "Customer Number", "Created At", "Reason", "Source", "Added by"]
 
@@ -50,3 +67,64 @@ def block_list(request: ActorRequest) -> HttpResponse:
     context = {"lookup": lookup, "status": status}
     template = "handoff/block_list.html#results" if request.htmx else "handoff/block_list.html"
     return render(request, template, context)
+
+
+@require_GET
+@role_required(Role.AGENT)
+def message_lookup(request: ActorRequest) -> HttpResponse:
+    """Messages to and from a customer number or a channel, with filters and export."""
+    senders = request.actor.scope(Sender.objects.all()).order_by("kind", "address")
+    filterset = MessageLookupFilter(
+        request.GET or None,
+        queryset=messages_for(request.actor).select_related("sender"),
+        senders=senders,
+        country=_country(request),
+    )
+    rows = filterset.qs
+    export = request.GET.get("_export")
+    if export in ("csv", "xlsx"):
+        data = (
+            [
+                m.subscriber,
+                m.sender.address,
+                m.get_direction_display(),
+                m.get_channel_display(),
+                m.get_priority_display(),
+                m.get_status_display(),
+                m.text,
+                m.requested_at.isoformat(),
+                m.updated_at.isoformat(),
+            ]
+            for m in rows.order_by("-requested_at", "-id").iterator(chunk_size=5000)
+        )
+        name = export_name("messages", export)
+        if export == "csv":
+            return stream_csv(name, LOOKUP_HEADER, data)
+        return xlsx_response(name, LOOKUP_HEADER, data)
+    table = MessageLookupTable(rows)
+    RequestConfig(request, paginate={"paginator_class": LazyPaginator, "per_page": 50}).configure(
+        table
+    )
+    query = lookup_query_string(request.GET)
+    context = {
+        "filter": filterset,
+        "table": table,
+        "has_rows": len(table.page.object_list) > 0,
+        "number_problem": filterset.number_problem,
+        "export_csv": f"?{query}&_export=csv",
+        "export_xlsx": f"?{query}&_export=xlsx",
+        "searched": (request.GET.get("customer_number") or "").strip(),
+    }
+    template = "handoff/messages.html#results" if request.htmx else "handoff/messages.html"
+    return render(request, template, context)
+
+
+@require_GET
+@role_required(Role.AGENT)
+def number_page(request: ActorRequest, number: str) -> HttpResponse:
+    """Everything about one number, newest first."""
+    lookup = read_number(number, _country(request))
+    if lookup.value is None:
+        raise Http404(lookup.problem or "Not a number.")
+    timeline = number_timeline(request.actor, lookup.value)
+    return render(request, "handoff/number.html", {"timeline": timeline, "lookup": lookup})

@@ -1,0 +1,124 @@
+"""Message Lookup: filters and table over the organization's messages."""
+
+from __future__ import annotations
+
+import django_filters
+import django_tables2 as tables
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from accounts.models import Sender, SenderKind
+from handoff.selectors import read_number
+from messaging.models import Direction, Message
+from messaging.statuses import MessageStatus
+
+
+class MessageLookupFilter(django_filters.FilterSet):
+    customer_number = django_filters.CharFilter(method="by_number", label="Customer number")
+    channel = django_filters.ModelChoiceFilter(
+        queryset=Sender.objects.none(), field_name="sender", label="Channel", empty_label="Any"
+    )
+    direction = django_filters.ChoiceFilter(choices=Direction.choices, empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=MessageStatus.choices, empty_label="Any")
+    type = django_filters.ChoiceFilter(
+        field_name="channel", choices=SenderKind.choices, empty_label="Any", label="Message type"
+    )
+    created_from = django_filters.DateFilter(
+        field_name="requested_at",
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    created_to = django_filters.DateFilter(
+        field_name="requested_at",
+        lookup_expr="date__lte",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Message
+        fields = ["customer_number", "channel", "direction", "status", "type"]
+
+    def __init__(self, *args, senders, country: str, **kwargs):
+        self.country = country
+        self.number_problem = None
+        super().__init__(*args, **kwargs)
+        self.filters["channel"].queryset = senders
+        self.form.fields["channel"].queryset = senders
+        for field in self.form.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = css
+        self.form.fields["customer_number"].widget.attrs.update(
+            {"placeholder": "Number in any format", "type": "search", "autocomplete": "off"}
+        )
+
+    def by_number(self, queryset, name, value):
+        lookup = read_number(value, self.country)
+        if lookup.problem:
+            self.number_problem = lookup.problem
+            return queryset.none()
+        return queryset.filter(subscriber=lookup.value) if lookup.value else queryset
+
+
+class MessageLookupTable(tables.Table):
+    subscriber = tables.Column(verbose_name="Customer number")
+    sender = tables.Column(verbose_name="Channel", accessor="sender__address", order_by="sender")
+    direction = tables.Column(verbose_name="Direction")
+    channel = tables.Column(verbose_name="Message Type")
+    priority = tables.Column(verbose_name="Priority")
+    status = tables.Column(verbose_name="Status")
+    text = tables.Column(verbose_name="Message Text", orderable=False)
+    requested_at = tables.DateTimeColumn(verbose_name="Created At", format="Y-m-d H:i T")
+    updated_at = tables.DateTimeColumn(verbose_name="Updated At", format="Y-m-d H:i T")
+
+    class Meta:
+        model = Message
+        fields = [
+            "subscriber",
+            "sender",
+            "direction",
+            "channel",
+            "priority",
+            "status",
+            "text",
+            "requested_at",
+            "updated_at",
+        ]
+        order_by = "-requested_at"
+        attrs = {"class": "table table-hover table-sm align-middle", "id": "lookup-table"}
+
+    def render_subscriber(self, value):
+        url = reverse("handoff:number", args=[value])
+        return format_html(
+            '<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value
+        )
+
+    def render_status(self, record):
+        return format_html(
+            '<a href="{}" hx-boost="false" title="{}">{}</a>',
+            reverse("messaging:message", args=[record.pk]),
+            record.status_meaning,
+            record.get_status_display(),
+        )
+
+    def render_text(self, value, record):
+        short = value if len(value) <= 60 else value[:57] + "…"
+        return format_html(
+            '<a class="text-body" href="{}" hx-boost="false">{}</a>',
+            reverse("messaging:message", args=[record.pk]),
+            short,
+        )
+
+    def value_text(self, value):
+        return value
+
+    def order_requested_at(self, queryset, is_descending):
+        prefix = "-" if is_descending else ""
+        return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True
+
+
+def lookup_query_string(params) -> str:
+    return urlencode({k: v for k, v in params.items() if k != "page"})

@@ -1,0 +1,166 @@
+"""Message Lookup and the number timeline."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from blocklists import interceptions, keywords, services
+from contacts.services import route_inbound
+from messaging.models import Message
+from messaging.services import create_batch
+from tests.factories import SenderFactory
+
+NUMBER = "+14155550123"
+OTHER = "+14155550124"
+
+
+@pytest.fixture
+def long_code(org):
+    return SenderFactory(organization=org, kind="sms_long_code", address="+14155554559")
+
+
+@pytest.fixture
+def history(org, sender, long_code):
+    """Two batches, one failed message, one inbound reply, a STOP, an interception."""
+    create_batch(organization=org, sender=sender, subscribers=[NUMBER, OTHER], text="Sale today")
+    batch = create_batch(
+        organization=org, sender=long_code, subscribers=[NUMBER], text="Your code is 1234"
+    )
+    Message.objects.filter(batch=batch).update(status="send_failed", failure_code=510)
+    now = timezone.now()
+    Message.objects.create(
+        organization=org,
+        sender=sender,
+        direction="inbound",
+        channel="sms_short_code",
+        subscriber=NUMBER,
+        text="STOP",
+        status="received",
+        requested_at=now,
+        updated_at=now,
+    )
+    keywords.handle_inbound_text(organization=org, sender=sender, subscriber=NUMBER, text="STOP")
+    interceptions.intercept_from_failure(number=NUMBER, code=510, organization=org)
+    route_inbound(organization=org, sender=sender, address=NUMBER, text="hello?", channel="sms")
+
+
+URL = "/handoff/messages/"
+
+
+def test_url_is_the_one_the_issue_names():
+    assert reverse("handoff:messages") == URL
+
+
+@pytest.mark.parametrize("typed", ["(415) 555-0123", "+1 415 555 0123", "415.555.0123"])
+def test_lookup_by_number_typed_any_way(login, agent, history, typed):
+    html = login(agent).get(URL, {"customer_number": typed}).content.decode()
+    assert html.count(f">{NUMBER}</a>") == 3 and OTHER not in html
+    for header in (
+        "Customer number",
+        "Channel",
+        "Direction",
+        "Message Type",
+        "Priority",
+        "Status",
+        "Message Text",
+        "Created At",
+        "Updated At",
+    ):
+        assert header in html
+
+
+def test_lookup_by_channel(login, agent, history, long_code):
+    html = login(agent).get(URL, {"channel": long_code.pk}).content.decode()
+    assert "Your code is 1234" in html and "Sale today" not in html
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"direction": "inbound"}, 1),
+        ({"status": "send_failed"}, 1),
+        ({"type": "sms_long_code"}, 1),
+        ({"created_from": "2000-01-01"}, 4),
+        ({"created_to": "2000-01-01"}, 0),
+    ],
+)
+def test_lookup_filters(login, agent, history, params, expected):
+    response = login(agent).get(URL, params)
+    assert response.content.decode().count("/handoff/numbers/+1415555012") == expected
+
+
+def test_lookup_invalid_number_says_so(login, agent, history):
+    html = login(agent).get(URL, {"customer_number": "555-0123"}).content.decode()
+    assert "is not a valid phone number" in html
+
+
+def test_lookup_export_equals_the_table(login, agent, history):
+    response = login(agent).get(URL, {"customer_number": NUMBER, "_export": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 4 and {r[0] for r in rows[1:]} == {NUMBER}
+    assert sorted(r[6] for r in rows[1:]) == ["STOP", "Sale today", "Your code is 1234"]
+
+
+def test_lookup_isolation(login, other_agent, history):
+    html = login(other_agent).get(URL, {"customer_number": NUMBER}).content.decode()
+    assert "Sale today" not in html and "No message to or from" in html
+    message = Message.objects.filter(subscriber=NUMBER).first()
+    assert (
+        login(other_agent).get(reverse("messaging:message", args=[message.pk])).status_code == 404
+    )
+
+
+def test_lookup_wrong_method(login, agent):
+    assert login(agent).post(URL).status_code == 405
+
+
+def test_timeline_tells_the_whole_story(login, agent, history):
+    html = login(agent).get(reverse("handoff:number", args=[NUMBER])).content.decode()
+    assert 'data-kind="message_out"' in html and 'data-kind="message_in"' in html
+    assert "STOP to 52811" in html  # the keyword and the sender it went to
+    assert "Added to the blocklist of 52811" in html and "OPT-OUT" in html
+    assert "Interception created (Global, code 510" in html
+    assert "Sale today" in html and "Your code is 1234" in html
+    assert "Ticket" in html  # the contact's ticket from route_inbound
+
+
+def test_timeline_order_is_newest_first(agent, history):
+    from accounts.access import Actor
+    from handoff.timeline import number_timeline
+
+    items = number_timeline(Actor.for_user(agent), NUMBER).items
+    assert [i.at for i in items] == sorted((i.at for i in items), reverse=True)
+
+
+def test_timeline_accepts_any_format_and_isolates(login, agent, other_agent, history):
+    assert login(agent).get("/handoff/numbers/4155550123/").status_code == 200
+    html = login(other_agent).get(reverse("handoff:number", args=[NUMBER])).content.decode()
+    assert "Sale today" not in html and "blocklist of 52811" not in html
+    assert "Interception created (Global" in html  # global interceptions are everyone's
+
+
+def test_timeline_of_nonsense_is_404(login, agent):
+    assert login(agent).get("/handoff/numbers/hello/").status_code == 404
+
+
+def test_timeline_after_revert_shows_who_and_consent(login, agent, admin_user, sender):
+    from blocklists.models import ConsentText
+
+    entry = services.opt_out(sender=sender, subscriber=NUMBER).entry
+    services.revert_entry(
+        entry_id=entry.pk,
+        sender=sender,
+        actor=admin_user,
+        consent=ConsentText.current("revert"),
+    )
+    html = login(agent).get(reverse("handoff:number", args=[NUMBER])).content.decode()
+    assert "Reverted from the blocklist of 52811" in html and "by carol-admin" in html
+    assert "consent v1" in html
+
+
+def test_timeline_empty_number(login, agent):
+    html = login(agent).get(reverse("handoff:number", args=["+14155550199"])).content.decode()
+    assert "Nothing has happened with this number yet" in html
