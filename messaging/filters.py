@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from accounts.models import Sender
+from accounts.models import Sender, SenderKind
 from blocklists.selectors import interpret_search
 from messaging.models import Batch, Message
 from messaging.statuses import BatchStatus, MessageStatus
@@ -57,15 +57,23 @@ class MessageFilter(django_filters.FilterSet):
 class BatchFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=BatchStatus.choices, empty_label="Any status")
     q = django_filters.CharFilter(method="search", label="Batch id or label")
+    type = django_filters.ChoiceFilter(
+        field_name="sender__kind", choices=SenderKind.choices, empty_label="Any type", label="Type"
+    )
+    file_name = django_filters.CharFilter(lookup_expr="icontains", label="File name")
 
     class Meta:
         model = Batch
-        fields = ["q", "status"]
+        fields = ["q", "status", "type", "file_name"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form.fields["q"].widget.attrs.update({"class": "form-control", "type": "search"})
+        self.form.fields["file_name"].widget.attrs.update(
+            {"class": "form-control", "type": "search"}
+        )
         self.form.fields["status"].widget.attrs["class"] = "form-select"
+        self.form.fields["type"].widget.attrs["class"] = "form-select"
 
     def search(self, queryset, name, value):
         value = value.strip()

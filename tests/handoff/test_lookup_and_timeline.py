@@ -164,3 +164,28 @@ def test_timeline_after_revert_shows_who_and_consent(login, agent, admin_user, s
 def test_timeline_empty_number(login, agent):
     html = login(agent).get(reverse("handoff:number", args=["+14155550199"])).content.decode()
     assert "Nothing has happened with this number yet" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "shown", "hidden"),
+    [
+        ({"type": "sms_long_code"}, "Your code", "Sale today"),
+        ({"file_name": "june"}, "Sale today", "Your code"),
+        ({"q": "your code"}, "Your code", "Sale today"),
+    ],
+)
+def test_messages_sent_filters(login, agent, org, sender, long_code, params, shown, hidden):
+    create_batch(
+        organization=org,
+        sender=sender,
+        subscribers=[NUMBER],
+        text="Sale today",
+        label="Sale today",
+        file_name="june-list.csv",
+        trigger="file",
+    )
+    create_batch(
+        organization=org, sender=long_code, subscribers=[NUMBER], text="x", label="Your code"
+    )
+    html = login(agent).get(reverse("handoff:batches"), params).content.decode()
+    assert shown in html and hidden not in html
