@@ -13,6 +13,7 @@ from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role, Sender
 from handoff.lookups import MessageLookupFilter, MessageLookupTable, lookup_query_string
 from handoff.selectors import block_status, read_number
+from handoff.status import SmsStatusFilter, SmsStatusTable, sms_in_window, status_counts
 from handoff.timeline import number_timeline
 from messaging.selectors import messages_for
 
@@ -128,3 +129,71 @@ def number_page(request: ActorRequest, number: str) -> HttpResponse:
         raise Http404(lookup.problem or "Not a number.")
     timeline = number_timeline(request.actor, lookup.value)
     return render(request, "handoff/number.html", {"timeline": timeline, "lookup": lookup})
+
+
+SMS_STATUS_HEADER = [
+    "Status",
+    "User",
+    "Segments",
+    "Recipient",
+    "Template",
+    "Request time",
+    "Channel send time",
+    "Receipt time",
+    "Update time",
+]
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+@require_GET
+@role_required(Role.AGENT)
+def sms_status(request: ActorRequest) -> HttpResponse:
+    """Outbound SMS of the last 30 days with a summary of counts per status."""
+    base = sms_in_window(messages_for(request.actor)).select_related("batch")
+    filterset = SmsStatusFilter(request.GET or None, queryset=base, country=_country(request))
+    rows = filterset.qs
+    export = request.GET.get("_export")
+    if export in ("csv", "xlsx"):
+        data = (
+            [
+                m.get_status_display(),
+                m.batch.created_by_name if m.batch else "",
+                m.segments,
+                m.subscriber,
+                m.template,
+                _iso(m.requested_at),
+                _iso(m.sent_at),
+                _iso(m.receipt_at),
+                _iso(m.updated_at),
+            ]
+            for m in rows.order_by("-requested_at", "-id").iterator(chunk_size=5000)
+        )
+        name = export_name("sms-status", export)
+        if export == "csv":
+            return stream_csv(name, SMS_STATUS_HEADER, data)
+        return xlsx_response(name, SMS_STATUS_HEADER, data)
+    table = SmsStatusTable(rows)
+    RequestConfig(request, paginate={"paginator_class": LazyPaginator, "per_page": 50}).configure(
+        table
+    )
+    counts_qs = filterset.qs
+    if request.GET.get("status"):
+        # The summary shows every status of the filtered period, not just the chosen one.
+        params = request.GET.copy()
+        params.pop("status")
+        counts_qs = SmsStatusFilter(params, queryset=base, country=_country(request)).qs
+    query = lookup_query_string(request.GET)
+    context = {
+        "filter": filterset,
+        "table": table,
+        "has_rows": len(table.page.object_list) > 0,
+        "number_problem": filterset.number_problem,
+        "counts": status_counts(counts_qs) if not filterset.number_problem else [],
+        "export_csv": f"?{query}&_export=csv",
+        "export_xlsx": f"?{query}&_export=xlsx",
+    }
+    template = "handoff/sms_status.html#results" if request.htmx else "handoff/sms_status.html"
+    return render(request, template, context)

@@ -1,0 +1,84 @@
+"""SMS Status: last 30 days, filters, summary counts, export."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+
+from messaging.models import Message
+from messaging.services import create_batch
+from tests.factories import SenderFactory
+
+URL = "/handoff/status/"
+
+
+@pytest.fixture
+def sms(org, sender, admin_user):
+    SenderFactory(organization=org, kind="email", address="news@acme.example")
+    create_batch(
+        organization=org,
+        sender=sender,
+        subscribers=["+14155550101"],
+        text="a",
+        template="welcome",
+        label="spring",
+        created_by=admin_user,
+    )
+    failed = create_batch(
+        organization=org, sender=sender, subscribers=["+14155550102"], text="b", template="reminder"
+    )
+    Message.objects.filter(batch=failed).update(status="send_failed", failure_code=530)
+    old = create_batch(organization=org, sender=sender, subscribers=["+14155550103"], text="c")
+    Message.objects.filter(batch=old).update(requested_at=timezone.now() - dt.timedelta(days=31))
+
+
+def rows(html):
+    return html.count('href="/handoff/numbers/')
+
+
+def test_only_the_last_30_days(login, agent, sms):
+    html = login(agent).get(URL).content.decode()
+    assert rows(html) == 2 and "+14155550103" not in html
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"mobile": "(415) 555-0101"}, 1),
+        ({"template": "Welcome"}, 1),
+        ({"label": "spring"}, 1),
+        ({"user": "carol-admin"}, 1),
+        ({"status": "send_failed"}, 1),
+        ({"requested_from": "2000-01-01"}, 2),
+        ({"requested_to": "2000-01-01"}, 0),
+    ],
+)
+def test_filters(login, agent, sms, params, expected):
+    assert rows(login(agent).get(URL, params).content.decode()) == expected
+
+
+def test_summary_counts_every_status_of_the_period(login, agent, sms):
+    html = login(agent).get(URL, {"status": "send_failed"}).content.decode()
+    summary = html[html.index('data-testid="status-summary"') :]
+    assert "Send failed: <strong>1</strong>" in summary
+    assert "Processing: <strong>1</strong>" in summary
+    assert "530" in html or "Busy" in html
+
+
+def test_export_equals_the_table(login, agent, sms):
+    response = login(agent).get(URL, {"_export": "csv"})
+    data = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert sorted(r[3] for r in data[1:]) == ["+14155550101", "+14155550102"]
+
+
+def test_isolation_and_method(login, other_agent, agent, sms):
+    assert rows(login(other_agent).get(URL).content.decode()) == 0
+    assert login(agent).post(URL).status_code == 405
+
+
+def test_invalid_number(login, agent, sms):
+    assert (
+        "not a valid phone number" in login(agent).get(URL, {"mobile": "555-0123"}).content.decode()
+    )
