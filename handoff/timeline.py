@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from accounts.access import Actor
+from blocklists.interceptions import interceptions_for
 from blocklists.models import (
     BlocklistEntry,
     BlocklistEvent,
@@ -42,6 +43,7 @@ class Timeline:
     items: list[TimelineItem] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
     blocked_on: list[BlocklistEntry] = field(default_factory=list)
+    intercepted: list = field(default_factory=list)
     truncated: bool = False
 
 
@@ -155,4 +157,5 @@ def number_timeline(actor: Actor, number: str, *, limit: int = LIMIT) -> Timelin
             "sender__organization",
         )
     )
+    timeline.intercepted = interceptions_for(organization=actor.organization, number=number)
     return timeline

@@ -11,6 +11,7 @@ from django_tables2.paginators import LazyPaginator
 from accounts.access import ActorRequest, role_required
 from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role, Sender
+from handoff.dashboard import dashboard
 from handoff.lookups import MessageLookupFilter, MessageLookupTable, lookup_query_string
 from handoff.selectors import block_status, read_number
 from handoff.status import SmsStatusFilter, SmsStatusTable, sms_in_window, status_counts
@@ -39,7 +40,8 @@ def _country(request: ActorRequest) -> str:
 @require_GET
 @role_required(Role.AGENT)
 def index(request: ActorRequest) -> HttpResponse:
-    return render(request, "handoff/index.html", {})
+    """The section's home: a number search, the pages, and the last 30 days at a glance."""
+    return render(request, "handoff/index.html", dashboard(request.actor))
 
 
 @require_GET

@@ -125,6 +125,7 @@ def test_timeline_tells_the_whole_story(login, agent, history):
     assert "Interception created (Global, code 510" in html
     assert "Sale today" in html and "Your code is 1234" in html
     assert "Ticket" in html  # the contact's ticket from route_inbound
+    assert "Intercepted</span> Global" in html
 
 
 def test_timeline_order_is_newest_first(agent, history):
