@@ -3,15 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
+from accounts.login import ThrottledLoginView
 from messaging.api import api
 
 urlpatterns = [
     path("", account_views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", include("accounts.urls")),
     path("handoff/", include("handoff.urls")),
