@@ -187,6 +187,74 @@ def bench_check(org, sender, samples: int) -> None:
         )
 
 
+def bench_check_http(org, sender, samples: int) -> None:
+    """The same single check through gunicorn (production settings) over real HTTP."""
+    import http.client
+    import secrets
+    import socket
+    import subprocess
+
+    _token, secret = create_token(organization=org, name="bench-http")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Authorization": f"Bearer {secret}", "Host": "127.0.0.1"}
+        rng = random.Random(12)
+        timings = []
+        for i in range(samples + 50):
+            subscriber = number(rng.randrange(0, 2_000_000))
+            started = time.perf_counter()
+            connection_.request(
+                "GET",
+                f"/api/v1/suppressions/check?sender={sender.address}&to=%2B{subscriber[1:]}",
+                headers=headers,
+            )
+            response = connection_.getresponse()
+            response.read()
+            if i >= 50:  # warm-up
+                timings.append(time.perf_counter() - started)
+            assert response.status == 200, response.status
+        print(
+            f"GET suppressions/check through gunicorn (2 workers, DEBUG off, keep-alive), "
+            f"{samples} samples: {percentiles(timings)}"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -198,6 +266,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     org, sender, team = seed(args.rows)
     bench_check(org, sender, args.samples)
+    bench_check_http(org, sender, args.samples)
     bench_dispatch(org, sender, team, args.messages)
 
 

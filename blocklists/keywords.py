@@ -157,8 +157,9 @@ def apply_keyword(
     if kind == KeywordKind.HELP:
         return KeywordEvent.objects.create(**event, outcome=KeywordEvent.Outcome.ANSWERED)
     with transaction.atomic():
-        # Serialises keywords of one subscriber on one sender (the lock is the sender row).
-        Sender.objects.select_for_update().filter(pk=sender.pk).first()
+        # Serialises keywords on one sender (the lock is the sender row). NO KEY: inserts
+        # that only reference the sender (messages, entries) must not wait for it.
+        Sender.objects.select_for_update(no_key=True).filter(pk=sender.pk).first()
         newer = (
             KeywordEvent.objects.filter(
                 sender=sender,

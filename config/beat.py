@@ -19,4 +19,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "messaging.tasks.dispatch_due_batches",
         "schedule": 30.0,
     },
+    # Every minute: inbound messages still unprocessed a minute after they were stored
+    # (broker down at commit, retries exhausted) are queued again; the claim on
+    # processed_at keeps a message from being processed twice.
+    "requeue-unprocessed-inbound": {
+        "task": "messaging.tasks.requeue_unprocessed_inbound",
+        "schedule": 60.0,
+    },
 }

@@ -70,7 +70,14 @@ def _record(contact: Contact, action: str, *, actor, ticket_count=0, reason="", 
 
 def _lock(contact: Contact) -> Contact:
     """The contact's row, locked for this transaction, with its current state."""
-    return Contact.objects.select_for_update().select_related("organization").get(pk=contact.pk)
+    # Lock the contact row only, and without the key-share conflict: a plain FOR UPDATE
+    # (or one that also locks the joined organization) blocks every insert that merely
+    # references these rows, and deadlocked the inbound webhook under load.
+    return (
+        Contact.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("organization")
+        .get(pk=contact.pk)
+    )
 
 
 def unblocked_queue(organization: Organization) -> str:

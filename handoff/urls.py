@@ -11,6 +11,7 @@ urlpatterns = [
     path("block-list/", views.block_list, name="block-list"),
     path("messages/", views.message_lookup, name="messages"),
     path("status/", views.sms_status, name="sms-status"),
+    path("replies/", views.replies, name="replies"),
     # "Messages sent": the batches page of Messaging, reachable from the agent's section.
     path("batches/", messaging_views.batches, name="batches"),
     path("numbers/<str:number>/", views.number_page, name="number"),

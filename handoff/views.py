@@ -13,10 +13,11 @@ from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role, Sender
 from handoff.dashboard import dashboard
 from handoff.lookups import MessageLookupFilter, MessageLookupTable, lookup_query_string
+from handoff.replies import ReplyFilter, ReplyTable, with_last_label
 from handoff.selectors import block_status, read_number
 from handoff.status import SmsStatusFilter, SmsStatusTable, sms_in_window, status_counts
 from handoff.timeline import number_timeline
-from messaging.selectors import messages_for
+from messaging.selectors import messages_for, replies_for
 
 LOOKUP_HEADER = [
     "Customer number",
@@ -35,6 +36,45 @@ BLOCK_LIST_HEADER = ["Channel", "Customer Number", "Created At", "Reason", "Sour
 
 def _country(request: ActorRequest) -> str:
     return request.actor.organization.country if request.actor.organization else "US"
+
+
+def _list_page(
+    request: ActorRequest,
+    *,
+    filterset,
+    table,
+    template: str,
+    export_stem: str,
+    header: list[str],
+    row,
+    ordering: tuple[str, ...] = ("-requested_at", "-id"),
+    extra: dict | None = None,
+) -> HttpResponse:
+    """One flow for every searchable list: export, or a lazily paged table (htmx partial).
+
+    ``row`` turns one object into the exported cells, in ``header`` order.
+    """
+    export = request.GET.get("_export")
+    if export in ("csv", "xlsx"):
+        data = (row(obj) for obj in filterset.qs.order_by(*ordering).iterator(chunk_size=5000))
+        name = export_name(export_stem, export)
+        if export == "csv":
+            return stream_csv(name, header, data)
+        return xlsx_response(name, header, data)
+    RequestConfig(request, paginate={"paginator_class": LazyPaginator, "per_page": 50}).configure(
+        table
+    )
+    query = lookup_query_string(request.GET)
+    context = {
+        "filter": filterset,
+        "table": table,
+        "has_rows": len(table.page.object_list) > 0,
+        "number_problem": getattr(filterset, "number_problem", None),
+        "export_csv": f"?{query}&_export=csv",
+        "export_xlsx": f"?{query}&_export=xlsx",
+        **(extra or {}),
+    }
+    return render(request, f"{template}#results" if request.htmx else template, context)
 
 
 @require_GET
@@ -83,43 +123,26 @@ def message_lookup(request: ActorRequest) -> HttpResponse:
         senders=senders,
         country=_country(request),
     )
-    rows = filterset.qs
-    export = request.GET.get("_export")
-    if export in ("csv", "xlsx"):
-        data = (
-            [
-                m.subscriber,
-                m.sender.address,
-                m.get_direction_display(),
-                m.get_channel_display(),
-                m.get_priority_display(),
-                m.get_status_display(),
-                m.text,
-                m.requested_at.isoformat(),
-                m.updated_at.isoformat(),
-            ]
-            for m in rows.order_by("-requested_at", "-id").iterator(chunk_size=5000)
-        )
-        name = export_name("messages", export)
-        if export == "csv":
-            return stream_csv(name, LOOKUP_HEADER, data)
-        return xlsx_response(name, LOOKUP_HEADER, data)
-    table = MessageLookupTable(rows)
-    RequestConfig(request, paginate={"paginator_class": LazyPaginator, "per_page": 50}).configure(
-        table
+    return _list_page(
+        request,
+        filterset=filterset,
+        table=MessageLookupTable(filterset.qs),
+        template="handoff/messages.html",
+        export_stem="messages",
+        header=LOOKUP_HEADER,
+        row=lambda m: [
+            m.subscriber,
+            m.sender.address,
+            m.get_direction_display(),
+            m.get_channel_display(),
+            m.get_priority_display(),
+            m.get_status_display(),
+            m.text,
+            m.requested_at.isoformat(),
+            m.updated_at.isoformat(),
+        ],
+        extra={"searched": (request.GET.get("customer_number") or "").strip()},
     )
-    query = lookup_query_string(request.GET)
-    context = {
-        "filter": filterset,
-        "table": table,
-        "has_rows": len(table.page.object_list) > 0,
-        "number_problem": filterset.number_problem,
-        "export_csv": f"?{query}&_export=csv",
-        "export_xlsx": f"?{query}&_export=xlsx",
-        "searched": (request.GET.get("customer_number") or "").strip(),
-    }
-    template = "handoff/messages.html#results" if request.htmx else "handoff/messages.html"
-    return render(request, template, context)
 
 
 @require_GET
@@ -156,46 +179,58 @@ def sms_status(request: ActorRequest) -> HttpResponse:
     """Outbound SMS of the last 30 days with a summary of counts per status."""
     base = sms_in_window(messages_for(request.actor)).select_related("batch")
     filterset = SmsStatusFilter(request.GET or None, queryset=base, country=_country(request))
-    rows = filterset.qs
-    export = request.GET.get("_export")
-    if export in ("csv", "xlsx"):
-        data = (
-            [
-                m.get_status_display(),
-                m.batch.created_by_name if m.batch else "",
-                m.segments,
-                m.subscriber,
-                m.template,
-                _iso(m.requested_at),
-                _iso(m.sent_at),
-                _iso(m.receipt_at),
-                _iso(m.updated_at),
-            ]
-            for m in rows.order_by("-requested_at", "-id").iterator(chunk_size=5000)
-        )
-        name = export_name("sms-status", export)
-        if export == "csv":
-            return stream_csv(name, SMS_STATUS_HEADER, data)
-        return xlsx_response(name, SMS_STATUS_HEADER, data)
-    table = SmsStatusTable(rows)
-    RequestConfig(request, paginate={"paginator_class": LazyPaginator, "per_page": 50}).configure(
-        table
-    )
     counts_qs = filterset.qs
     if request.GET.get("status"):
         # The summary shows every status of the filtered period, not just the chosen one.
         params = request.GET.copy()
         params.pop("status")
         counts_qs = SmsStatusFilter(params, queryset=base, country=_country(request)).qs
-    query = lookup_query_string(request.GET)
-    context = {
-        "filter": filterset,
-        "table": table,
-        "has_rows": len(table.page.object_list) > 0,
-        "number_problem": filterset.number_problem,
-        "counts": status_counts(counts_qs) if not filterset.number_problem else [],
-        "export_csv": f"?{query}&_export=csv",
-        "export_xlsx": f"?{query}&_export=xlsx",
-    }
-    template = "handoff/sms_status.html#results" if request.htmx else "handoff/sms_status.html"
-    return render(request, template, context)
+    return _list_page(
+        request,
+        filterset=filterset,
+        table=SmsStatusTable(filterset.qs),
+        template="handoff/sms_status.html",
+        export_stem="sms-status",
+        header=SMS_STATUS_HEADER,
+        row=lambda m: [
+            m.get_status_display(),
+            m.batch.created_by_name if m.batch else "",
+            m.segments,
+            m.subscriber,
+            m.template,
+            _iso(m.requested_at),
+            _iso(m.sent_at),
+            _iso(m.receipt_at),
+            _iso(m.updated_at),
+        ],
+        extra={"counts": status_counts(counts_qs) if not filterset.number_problem else []},
+    )
+
+
+REPLIES_HEADER = ["Time", "Operator", "From", "Replied to template", "Content"]
+
+
+@require_GET
+@role_required(Role.AGENT)
+def replies(request: ActorRequest) -> HttpResponse:
+    """Inbound messages with the template of the message they answer."""
+    filterset = ReplyFilter(
+        request.GET or None,
+        queryset=with_last_label(replies_for(request.actor)),
+        country=_country(request),
+    )
+    return _list_page(
+        request,
+        filterset=filterset,
+        table=ReplyTable(filterset.qs),
+        template="handoff/replies.html",
+        export_stem="sms-replies",
+        header=REPLIES_HEADER,
+        row=lambda m: [
+            m.requested_at.isoformat(),
+            m.sender.address,
+            m.subscriber,
+            m.last_template or "",
+            m.text,
+        ],
+    )

@@ -1,4 +1,5 @@
-"""The HTTP API (django-ninja): send messages, delivery receipts, the suppression check.
+"""The HTTP API (django-ninja): send messages, delivery receipts, the suppression check,
+inbound messages and email feedback.
 
 Every endpoint needs ``Authorization: Bearer <token>`` (``accounts.tokens``);
 the token's organization scopes everything, so another organization's sender
@@ -21,8 +22,10 @@ from pydantic import Field
 
 from accounts.access import Actor
 from accounts.models import Subaccount
+from accounts.normalization import normalize_email, normalize_phone
 from accounts.tokens import authenticate
-from messaging import selectors, services
+from blocklists.services import record_email_feedback
+from messaging import inbound, selectors, services
 from messaging.gateways import Receipt
 from messaging.models import Priority, Trigger
 from messaging.statuses import FailureCode
@@ -43,7 +46,10 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=TokenAuth(),
-    description="Send messages, report delivery receipts, check suppressions before sending.",
+    description=(
+        "Send messages, report delivery receipts, check suppressions before sending, "
+        "receive inbound messages and email bounces and complaints."
+    ),
 )
 
 
@@ -237,3 +243,92 @@ def check_one(request, sender: str = Query(...), to: str = Query(...)):
 def check_many(request, payload: CheckIn):
     subscribers, found = _check(request, payload.sender, payload.to)
     return {"checked": len(subscribers), "blocked": found}
+
+
+def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise BadRequest({field: "Give a time zone offset, e.g. 2026-01-01T09:00:00Z."})
+    return value
+
+
+class InboundIn(Schema):
+    sender: str = Field(min_length=1, max_length=254)
+    from_: str = Field(alias="from", min_length=1, max_length=254)
+    text: str = Field(max_length=10_000)
+    channel: Literal["sms", "whatsapp", "rcs"]
+    provider_message_id: str = Field(min_length=1, max_length=100)
+    received_at: dt.datetime | None = None
+
+
+class InboundOut(Schema):
+    id: int
+    duplicate: bool
+
+
+@api.post(
+    "/inbound",
+    response={200: InboundOut, 202: InboundOut, 400: ErrorsOut, 401: DetailOut, 404: DetailOut},
+    summary="A message a customer sent to one of your senders",
+)
+def receive_inbound(request, payload: InboundIn):
+    """202 once stored and queued for processing (keywords, replies, tickets); the same
+    provider_message_id on the same sender again answers 200 with ``duplicate: true``."""
+    received_at = _aware(payload.received_at, "received_at")
+    sender = _sender(request, payload.sender)
+    if sender.kind not in inbound.CHANNEL_KINDS[payload.channel]:
+        kind = sender.get_kind_display()
+        raise BadRequest({"channel": f"{sender.address} is a {kind}, not {payload.channel}."})
+    try:
+        subscriber = normalize_phone(payload.from_, sender.organization.country)
+    except Exception as exc:  # ValidationError: the person-readable message
+        raise BadRequest({"from": getattr(exc, "messages", [str(exc)])[0]}) from exc
+    result = inbound.receive_inbound(
+        sender=sender,
+        subscriber=subscriber,
+        text=payload.text,
+        provider_message_id=payload.provider_message_id,
+        received_at=received_at,
+    )
+    body = {"id": result.message.pk, "duplicate": result.duplicate}
+    return Status(200 if result.duplicate else 202, body)
+
+
+class EmailEventIn(Schema):
+    sender: str = Field(min_length=1, max_length=254)
+    address: str = Field(min_length=1, max_length=254)
+    event: Literal["bounce", "complaint"]
+    bounce_type: Literal["hard", "soft"] | None = None
+    at: dt.datetime | None = None
+
+
+class EmailEventOut(Schema):
+    address: str
+    blocked: bool
+
+
+@api.post(
+    "/email-events",
+    response={202: EmailEventOut, 400: ErrorsOut, 401: DetailOut, 404: DetailOut},
+    summary="A bounce or complaint from your email provider",
+)
+def email_event(request, payload: EmailEventIn):
+    """Hard bounces and complaints blocklist the address on that sender (source email
+    server); soft bounces do after 3 in 7 days. ``blocked`` says whether it is now."""
+    at = _aware(payload.at, "at")
+    sender = _sender(request, payload.sender)
+    if not sender.is_email:
+        raise BadRequest({"sender": f"{sender.address} is not an email sender."})
+    if payload.event == "bounce" and payload.bounce_type is None:
+        raise BadRequest({"bounce_type": "Say whether the bounce is hard or soft."})
+    try:
+        address = normalize_email(payload.address)
+    except Exception as exc:  # ValidationError: the person-readable message
+        raise BadRequest({"address": getattr(exc, "messages", [str(exc)])[0]}) from exc
+    blocked = record_email_feedback(
+        sender=sender,
+        address=address,
+        event=payload.event,
+        bounce_type=payload.bounce_type,
+        at=at,
+    )
+    return Status(202, {"address": address, "blocked": blocked})

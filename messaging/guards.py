@@ -11,6 +11,9 @@ In this order, the first that stops a message sets its status:
    over the channel's limit, characters the channel cannot carry (``content_error``);
 6. the subaccount's frequency limit for the number (``frequency_overrun``).
 
+A keyword confirmation (batch trigger ``keyword``: the one reply to STOP, START,
+HELP ...) skips 3 and 4 only; see ``check_messages``.
+
 Queries for a batch of N numbers: one per 10,000 numbers for interceptions,
 blocklist and frequency, plus two for the word lists; none per message.
 """
@@ -184,10 +187,15 @@ def check_messages(
     subaccount: Subaccount | None,
     candidates: Sequence[Candidate],
     now: dt.datetime,
+    keyword_confirmation: bool = False,
 ) -> dict[int, Verdict]:
     """Run the six guards over ``candidates``; a verdict per candidate id.
 
-    Read-only: the caller writes the statuses.
+    Read-only: the caller writes the statuses. A ``keyword_confirmation`` (the
+    one reply to STOP, START, HELP ...) skips the blocklist (3) and the words
+    not allowed (4): the STOP it confirms has just blocklisted the number, and
+    the texts are the organization's own keyword replies. Hours,
+    interceptions, content and frequency still apply.
     """
     verdicts: dict[int, Verdict] = {}
     remaining = list(candidates)
@@ -217,7 +225,7 @@ def check_messages(
         remaining = kept
 
     # 3. The sender's blocklist.
-    if remaining:
+    if remaining and not keyword_confirmation:
         blocked = blocklisted_among(sender, [c.subscriber for c in remaining])
         detail = f"On the blocklist of {sender.address}."
         for c in remaining:
@@ -228,12 +236,12 @@ def check_messages(
         remaining = [c for c in remaining if c.subscriber not in blocked]
 
     # 4 and 5. Words not allowed, then variables and content, on the rendered text.
-    words = WordFilter(organization) if remaining else None
+    words = WordFilter(organization) if remaining and not keyword_confirmation else None
     segments: dict[int, int] = {}
     kept = []
     for c in remaining:
         text, missing = render(c.text, c.variables)
-        word = words.first_match(text)
+        word = words.first_match(text) if words is not None else None
         if word:
             verdicts[c.id] = Verdict(
                 MessageStatus.PROCESS_FAILED,

@@ -29,11 +29,23 @@ class Trigger(models.TextChoices):
     FORM = "form", "Form"
     API = "api", "API"
     FILE = "file", "File"
+    # The one confirmation a keyword (STOP, START, HELP ...) answers with.
+    KEYWORD = "keyword", "Keyword reply"
 
 
 class Direction(models.TextChoices):
     OUTBOUND = "outbound", "Outbound"
     INBOUND = "inbound", "Inbound"
+
+
+class InboundKind(models.TextChoices):
+    """What an inbound message turned out to be (set when it is processed)."""
+
+    OPT_OUT = "opt_out", "Opt-out keyword"
+    OPT_IN = "opt_in", "Opt-in keyword"
+    HELP = "help", "Help keyword"
+    POSSIBLE_OPT_OUT = "possible_opt_out", "Possible opt-out (review queue)"
+    NONE = "none", "Not a keyword"
 
 
 class Priority(models.TextChoices):
@@ -122,6 +134,21 @@ class Message(models.Model):
     receipt_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
     status_log = models.JSONField(default=list, blank=True)
+    # Inbound only. ``requested_at`` is when the channel received the message.
+    # ``processed_at`` is set by the one worker that claims it (conditional UPDATE).
+    processed_at = models.DateTimeField(null=True, blank=True)
+    keyword_kind = models.CharField(
+        max_length=20, choices=InboundKind.choices, blank=True, default=""
+    )
+    keyword = models.CharField(max_length=50, blank=True, default="")
+    keyword_outcome = models.CharField(max_length=20, blank=True, default="")
+    ticket = models.ForeignKey(
+        "contacts.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Outbound only: the inbound message a keyword confirmation answers.
+    in_reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -142,6 +169,18 @@ class Message(models.Model):
             # Receipts arrive with the provider's id only.
             models.Index(fields=["provider_message_id"], name="message_provider_id_idx"),
             models.Index(fields=["batch", "status"], name="message_batch_status_idx"),
+            # SMS Replies lists an organization's inbound messages, newest first.
+            models.Index(
+                fields=["organization", "-requested_at"],
+                condition=Q(direction="inbound"),
+                name="message_org_inbound_idx",
+            ),
+            # Beat re-queues inbound messages no worker processed (small: only pending rows).
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(direction="inbound", processed_at__isnull=True),
+                name="message_inbound_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:

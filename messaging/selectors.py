@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.access import Actor
 from accounts.models import Sender, SenderKind
 from blocklists.interceptions import active_interceptions_among
 from blocklists.models import BlocklistEntry
-from messaging.models import Batch, Message
+from messaging.models import Batch, Direction, Message
 
 CHUNK = 10_000
 
@@ -100,3 +100,32 @@ def _suppressions_postgresql(sender: Sender, unique: list[str], is_phone: bool):
             )
             intercepted = cursor.fetchall()
     return entries, intercepted
+
+
+def replies_for(actor: Actor, *, sender: Sender | None = None) -> QuerySet[Message]:
+    """Inbound messages the actor may see, newest first, each with ``last_template``.
+
+    ``last_template`` is the template of the last outbound message we sent that
+    number from that sender before the reply arrived ("" when it had none, None
+    when we never sent one): one correlated subquery in the same SELECT, not a
+    query per row, served by the (subscriber, sent_at) index. Also annotated:
+    ``last_sent_at``. Filter further (subscriber, dates, ``keyword_kind``) and
+    paginate in the caller; the list itself uses the partial
+    (organization, -requested_at) index of inbound messages.
+    """
+    last_sent = Message.objects.filter(
+        sender_id=OuterRef("sender_id"),
+        subscriber=OuterRef("subscriber"),
+        direction=Direction.OUTBOUND,
+        sent_at__isnull=False,
+        sent_at__lte=OuterRef("requested_at"),
+    ).order_by("-sent_at", "-id")
+    queryset = actor.scope(
+        Message.objects.filter(direction=Direction.INBOUND).select_related("sender", "ticket")
+    )
+    if sender is not None:
+        queryset = queryset.filter(sender=sender)
+    return queryset.annotate(
+        last_template=Subquery(last_sent.values("template")[:1]),
+        last_sent_at=Subquery(last_sent.values("sent_at")[:1]),
+    ).order_by("-requested_at", "-id")

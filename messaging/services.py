@@ -99,13 +99,15 @@ def create_batch(
     subaccount: Subaccount | None = None,
     created_by=None,
     file_name: str = "",
+    in_reply_to: Message | None = None,
 ) -> Batch:
     """A batch and its messages (subscribers already normalised), nothing checked yet.
 
     The guards run at dispatch, not here. A batch due now is queued for dispatch
     on commit; a later one is ``programmed`` and left to beat
     (``dispatch_due_batches``). ``per_message_variables`` (from a file) are
-    merged over ``variables``.
+    merged over ``variables``. ``in_reply_to`` links the messages to the
+    inbound message they answer (keyword confirmations).
     """
     now = timezone.now()
     later = send_at is not None and send_at > now
@@ -150,6 +152,7 @@ def create_batch(
                     requested_at=send_at if later else now,
                     updated_at=now,
                     status_log=first_log,
+                    in_reply_to=in_reply_to,
                 )
                 for i, subscriber in enumerate(subscribers)
             ),
@@ -207,6 +210,7 @@ def dispatch_batch(*, batch_id: int, now: dt.datetime | None = None) -> dict[str
                 subaccount=batch.subaccount,
                 candidates=candidates,
                 now=now,
+                keyword_confirmation=batch.trigger == Trigger.KEYWORD,
             )
             groups: dict[tuple, list[int]] = defaultdict(list)
             for message_id, verdict in verdicts.items():
@@ -361,7 +365,10 @@ def apply_receipt(*, organization: Organization | None, receipt: Receipt) -> Mes
     """
     at = receipt.at or timezone.now()
     with transaction.atomic():
-        query = Message.objects.select_for_update().filter(
+        # of=("self",): only the message row. A plain FOR UPDATE with the join would lock
+        # the organization row too, serialising every receipt of the organization (and
+        # deadlocking against inbound processing, measured by bench/bench_inbound.py).
+        query = Message.objects.select_for_update(of=("self",)).filter(
             provider_message_id=receipt.provider_message_id, direction=Direction.OUTBOUND
         )
         if organization is not None:

@@ -47,3 +47,29 @@ def dispatch_due_batches() -> None:
     """Queue the dispatch of programmed batches that are due (run by beat every minute)."""
     for batch_id in services.due_batch_ids():
         dispatch_batch.delay(batch_id)
+
+
+# acks_late: a message answered 202 must never be lost to a dying worker; the
+# claim on processed_at makes a redelivered task a no-op.
+@shared_task(
+    bind=True, acks_late=True, ignore_result=True, time_limit=60, soft_time_limit=50, max_retries=5
+)
+def process_inbound(self, message_id: int) -> None:
+    """Apply one inbound message: keyword and its reply, review queue or ticket."""
+    from messaging import inbound
+
+    try:
+        inbound.process_inbound(message_id=message_id)
+    except Exception as exc:
+        # The processing transaction rolled back, claim included: try again later
+        # (and beat's requeue_unprocessed_inbound after the last retry).
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries + 1)) from exc
+
+
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=50)
+def requeue_unprocessed_inbound() -> None:
+    """Queue again inbound messages no worker processed (run by beat every minute)."""
+    from messaging import inbound
+
+    for message_id in inbound.unprocessed_inbound_ids():
+        process_inbound.delay(message_id)

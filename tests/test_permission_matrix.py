@@ -137,6 +137,7 @@ MATRIX: dict[str, tuple] = {
     "handoff:block-list": (AGENT, None, "GET"),
     "handoff:messages": (AGENT, None, "GET"),
     "handoff:sms-status": (AGENT, None, "GET"),
+    "handoff:replies": (AGENT, None, "GET"),
     "handoff:batches": (AGENT, None, "GET"),
     "handoff:number": (AGENT, "list", "GET", None, _number),
     "handoff:interceptions": (AGENT, None, "GET"),
@@ -188,6 +189,8 @@ ELSEWHERE = {
     "api:delivery_status": "tests/messaging/test_api.py (bearer token)",
     "api:check_one": "tests/messaging/test_api.py (bearer token)",
     "api:check_many": "tests/messaging/test_api.py (bearer token)",
+    "api:receive_inbound": "tests/messaging/test_inbound.py (bearer token)",
+    "api:email_event": "tests/messaging/test_inbound.py (bearer token)",
 }
 
 RANK = {AGENT: 1, SUPERVISOR: 2, ADMIN: 3}

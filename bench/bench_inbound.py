@@ -1,0 +1,348 @@
+"""Inbound webhook under load: gunicorn + a real Celery worker on Redis + PostgreSQL.
+
+1. **Paced**: ``--rate`` inbound messages/s for ``--seconds`` (10% STOP, each from
+   its own number), from threads holding keep-alive ``http.client`` connections
+   on loopback. For each STOP: the time from its 202 to the first
+   ``POST /api/v1/suppressions/check`` (polled every 50 ms) that says blocked.
+   Afterwards: stored inbound messages == 202 answers, all processed.
+2. **Max**: ``--threads`` unpaced clients for ``--max-seconds``: requests/s and
+   latency percentiles of the endpoint alone (the worker keeps running).
+
+The load generator runs on the same 2 cores as gunicorn, the worker and
+PostgreSQL, so the figures are a floor. Run (drops and recreates the scratch DB):
+
+    createdb -h 127.0.0.1 -U postgres handoff_bench_inbound   # once; recreated anyway
+    .venv/bin/python bench/bench_inbound.py [--rate 200] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DB = "handoff_bench_inbound"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+QUEUE = f"bench-inbound-{uuid.uuid4().hex[:6]}"
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-inbound-" + "x" * 50,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "CELERY_QUEUE": QUEUE,
+}
+os.environ.update(ENV)
+sys.path.insert(0, str(REPO))
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
+
+
+def summary(samples: list[float]) -> str:
+    if not samples:
+        return "no samples"
+    return (
+        f"n {len(samples)}  p50 {statistics.median(samples) * 1000:.1f} ms  "
+        f"p95 {percentile(samples, 0.95) * 1000:.1f} ms  "
+        f"p99 {percentile(samples, 0.99) * 1000:.1f} ms  max {max(samples) * 1000:.1f} ms"
+    )
+
+
+def recreate_database() -> None:
+    for cmd in (
+        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB],
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", DB],
+    ):
+        subprocess.run(cmd, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=ENV, check=True
+    )
+
+
+def seed() -> tuple[str, int]:
+    import django
+
+    django.setup()
+    from accounts.models import Organization, Sender
+    from accounts.tokens import create_token
+
+    org = Organization.objects.create(name="Bench Inbound", slug="bench-inbound", country="US")
+    sender = Sender.objects.create(
+        organization=org, kind="sms_short_code", address="52811", name="Bench"
+    )
+    _token, secret = create_token(organization=org, name="bench")
+    return secret, sender.pk
+
+
+def start(args: list[str], log: Path) -> subprocess.Popen:
+    out = open(log, "wb")  # noqa: SIM115 (kept open for the process's life)
+    return subprocess.Popen(args, cwd=REPO, env=ENV, stdout=out, stderr=subprocess.STDOUT)
+
+
+class Client:
+    """One keep-alive connection to gunicorn."""
+
+    def __init__(self, port: int, secret: str) -> None:
+        self.port = port
+        self.headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def post(self, path: str, body: dict) -> tuple[int, dict]:
+        data = json.dumps(body)
+        for attempt in (1, 2):
+            try:
+                self.conn.request("POST", "/api/v1" + path, data, self.headers)
+                response = self.conn.getresponse()
+                return response.status, json.loads(response.read() or b"{}")
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def number(i: int) -> str:
+    return f"+1415{2000000 + i:07d}"
+
+
+def wait_ready(port: int, secret: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            Client(port, secret).post("/suppressions/check", {"sender": "52811", "to": [number(0)]})
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not start")
+
+
+def paced(port: int, secret: str, rate: int, seconds: int, threads: int) -> dict:
+    total = rate * seconds
+    lock = threading.Lock()
+    cursor = iter(range(total))
+    accepted: list[int] = []
+    latencies: list[float] = []
+    stops: dict[str, float] = {}  # number -> time of its 202
+    blocked_after: dict[str, float] = {}
+    errors: list[str] = []
+    t0 = time.monotonic() + 0.5
+
+    def send() -> None:
+        client = Client(port, secret)
+        while True:
+            with lock:
+                i = next(cursor, None)
+            if i is None:
+                return
+            due = t0 + i / rate
+            if (delay := due - time.monotonic()) > 0:
+                time.sleep(delay)
+            is_stop = i % 10 == 0
+            subscriber = number(100_000 + i) if is_stop else number(i % 5_000)
+            body = {
+                "sender": "52811",
+                "from": subscriber,
+                "text": "STOP" if is_stop else f"Question {i}",
+                "channel": "sms",
+                "provider_message_id": f"paced-{i}",
+            }
+            started = time.monotonic()
+            try:
+                status, answer = client.post("/inbound", body)
+            except Exception as exc:  # counted, not raised: the figures say what failed
+                with lock:
+                    errors.append(repr(exc))
+                continue
+            done = time.monotonic()
+            with lock:
+                latencies.append(done - started)
+                if status == 202:
+                    accepted.append(answer["id"])
+                    if is_stop:
+                        stops[subscriber] = done
+                else:
+                    errors.append(f"{status} {answer}")
+
+    stop_polling = threading.Event()
+
+    def poll() -> None:
+        client = Client(port, secret)
+        while not stop_polling.is_set():
+            with lock:
+                pending = [n for n in stops if n not in blocked_after]
+            if pending:
+                _status, answer = client.post(
+                    "/suppressions/check", {"sender": "52811", "to": pending}
+                )
+                now = time.monotonic()
+                with lock:
+                    for n in answer.get("blocked", {}):
+                        blocked_after.setdefault(n, now - stops[n])
+            time.sleep(0.05)
+
+    workers = [threading.Thread(target=send) for _ in range(threads)]
+    poller = threading.Thread(target=poll)
+    poller.start()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.monotonic() - t0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(blocked_after) < len(stops):
+        time.sleep(0.1)
+    stop_polling.set()
+    poller.join()
+    return {
+        "sent": total,
+        "accepted": len(accepted),
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "stops": len(stops),
+        "blocked": list(blocked_after.values()),
+        "errors": errors,
+    }
+
+
+def unpaced(port: int, secret: str, seconds: int, threads: int) -> dict:
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    end = time.monotonic() + seconds
+
+    def run(k: int) -> None:
+        client = Client(port, secret)
+        i = 0
+        while time.monotonic() < end:
+            i += 1
+            body = {
+                "sender": "52811",
+                "from": number(10_000 + (k * 1_000_003 + i) % 50_000),
+                "text": "Hello",
+                "channel": "sms",
+                "provider_message_id": f"max-{k}-{i}",
+            }
+            started = time.monotonic()
+            status, answer = client.post("/inbound", body)
+            with lock:
+                latencies.append(time.monotonic() - started)
+                if status != 202:
+                    errors.append(f"{status} {answer}")
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return {"elapsed": time.monotonic() - started, "latencies": latencies, "errors": errors}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--max-seconds", type=int, default=20)
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=4, help="Celery worker processes")
+    args = parser.parse_args()
+
+    recreate_database()
+    secret, sender_id = seed()
+    logs = REPO / "var" / "bench-inbound"
+    logs.mkdir(parents=True, exist_ok=True)
+    bin_dir = Path(sys.executable).parent
+    web = start(
+        [
+            str(bin_dir / "gunicorn"),
+            "config.wsgi",
+            "-w",
+            str(args.gunicorn_workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--keep-alive",
+            "75",
+        ],
+        logs / "gunicorn.log",
+    )
+    worker = start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            f"--concurrency={args.concurrency}",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            QUEUE,
+            "--loglevel=WARNING",
+        ],
+        logs / "worker.log",
+    )
+    try:
+        wait_ready(args.port, secret, time.monotonic() + 60)
+        time.sleep(3)  # the worker's processes are up
+        print(f"paced: {args.rate}/s for {args.seconds} s, 10% STOP, {args.threads} threads")
+        result = paced(args.port, secret, args.rate, args.seconds, args.threads)
+        from django.db import connection
+
+        from messaging.models import Message
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            pending = Message.objects.filter(direction="inbound", processed_at__isnull=True)
+            if not pending.exists():
+                break
+            time.sleep(0.5)
+        stored = Message.objects.filter(direction="inbound", sender_id=sender_id).count()
+        unprocessed = Message.objects.filter(direction="inbound", processed_at__isnull=True).count()
+        replies = Message.objects.filter(in_reply_to__isnull=False).count()
+        connection.close()
+        print(f"  achieved {result['sent'] / result['elapsed']:.1f} requests/s")
+        print(f"  request latency: {summary(result['latencies'])}")
+        print(f"  202 answers {result['accepted']}, stored inbound {stored}")
+        print(f"  unprocessed after the run: {unprocessed}")
+        print(f"  STOP replies stored {replies} of {result['stops']} STOPs")
+        print(f"  STOP 202 -> blocked: {summary(result['blocked'])}")
+        print(f"  STOPs never seen blocked: {result['stops'] - len(result['blocked'])}")
+        print(f"  errors: {len(result['errors'])} {result['errors'][:3]}")
+
+        print(f"max: {args.threads} unpaced clients for {args.max_seconds} s")
+        top = unpaced(args.port, secret, args.max_seconds, args.threads)
+        print(f"  {len(top['latencies']) / top['elapsed']:.1f} requests/s")
+        print(f"  request latency: {summary(top['latencies'])}")
+        print(f"  errors: {len(top['errors'])} {top['errors'][:3]}")
+    finally:
+        for process in (web, worker):
+            process.terminate()
+        for process in (web, worker):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    main()

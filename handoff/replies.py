@@ -1,0 +1,88 @@
+"""SMS Replies: what customers answered, and to which of our templates."""
+
+from __future__ import annotations
+
+import django_filters
+import django_tables2 as tables
+from django import forms
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+from django.utils.html import format_html
+
+from handoff.selectors import read_number
+from messaging.models import Direction, Message
+
+
+def with_last_label(queryset):
+    """Also the label of the last message we sent that number from that sender."""
+    last_sent = Message.objects.filter(
+        sender_id=OuterRef("sender_id"),
+        subscriber=OuterRef("subscriber"),
+        direction=Direction.OUTBOUND,
+        sent_at__isnull=False,
+        sent_at__lte=OuterRef("requested_at"),
+    ).order_by("-sent_at", "-id")
+    return queryset.annotate(last_label=Subquery(last_sent.values("label")[:1]))
+
+
+class ReplyFilter(django_filters.FilterSet):
+    number = django_filters.CharFilter(method="by_number", label="Phone number")
+    template = django_filters.CharFilter(field_name="last_template", lookup_expr="iexact")
+    label = django_filters.CharFilter(field_name="last_label", lookup_expr="iexact")
+    received_from = django_filters.DateFilter(
+        field_name="requested_at",
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    received_to = django_filters.DateFilter(
+        field_name="requested_at",
+        lookup_expr="date__lte",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Message
+        fields = ["number"]
+
+    def __init__(self, *args, country: str, **kwargs):
+        self.country = country
+        self.number_problem = None
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            field.widget.attrs["class"] = "form-control"
+
+    def by_number(self, queryset, name, value):
+        lookup = read_number(value, self.country)
+        if lookup.problem:
+            self.number_problem = lookup.problem
+            return queryset.none()
+        return queryset.filter(subscriber=lookup.value) if lookup.value else queryset
+
+
+class ReplyTable(tables.Table):
+    requested_at = tables.DateTimeColumn(verbose_name="Time", format="Y-m-d H:i T")
+    sender = tables.Column(verbose_name="Operator", accessor="sender__address", order_by="sender")
+    subscriber = tables.Column(verbose_name="From")
+    last_template = tables.Column(verbose_name="Replied to template", orderable=False)
+    text = tables.Column(verbose_name="Content", orderable=False)
+
+    class Meta:
+        model = Message
+        fields = ["requested_at", "sender", "subscriber", "last_template", "text"]
+        order_by = "-requested_at"
+        attrs = {"class": "table table-hover table-sm align-middle", "id": "replies-table"}
+
+    def render_subscriber(self, value):
+        url = reverse("handoff:number", args=[value])
+        return format_html(
+            '<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value
+        )
+
+    def render_last_template(self, value):
+        return value or "—"
+
+    def order_requested_at(self, queryset, is_descending):
+        prefix = "-" if is_descending else ""
+        return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True

@@ -1,0 +1,234 @@
+"""Inbound messages: receive (the webhook), process (the worker), and the keyword reply.
+
+The request only stores the ``received`` message and queues its processing on
+commit, so it answers fast and a 202 always means a stored message. The
+worker claims the message with a conditional UPDATE of ``processed_at`` in the
+same transaction as everything it does (keyword, reply, ticket): a task
+delivered twice, or a worker killed half way, processes the message exactly
+once. Beat re-queues messages no worker processed (``requeue_unprocessed``),
+which covers a broker that was down when the request committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Sender, SenderKind
+from blocklists.keyword_rules import normalize_text
+from blocklists.keywords import handle_inbound_text
+from contacts.services import route_inbound
+from messaging.models import Direction, InboundKind, Message, Trigger
+from messaging.services import create_batch, log_entry
+from messaging.statuses import MessageStatus
+
+# The channel a provider names, and the sender kinds that can receive on it.
+CHANNEL_KINDS: dict[str, set[str]] = {
+    "sms": {SenderKind.SMS_SHORT_CODE, SenderKind.SMS_LONG_CODE},
+    "whatsapp": {SenderKind.WHATSAPP},
+    "rcs": {SenderKind.RCS},
+}
+# The contacts app names channels by family, not by sender kind.
+CONTACT_CHANNELS = {
+    SenderKind.SMS_SHORT_CODE: "sms",
+    SenderKind.SMS_LONG_CODE: "sms",
+    SenderKind.WHATSAPP: "whatsapp",
+    SenderKind.RCS: "rcs",
+}
+KEYWORD_KINDS = {InboundKind.OPT_OUT, InboundKind.OPT_IN, InboundKind.HELP}
+# Beat leaves a message this long to its queued task before it queues it again.
+REQUEUE_AFTER = dt.timedelta(seconds=60)
+REQUEUE_WINDOW = dt.timedelta(days=2)
+# Celery priorities on Redis: 0 is served first. Tasks queued without one (the
+# keyword reply's dispatch and send) count as 0 too.
+KEYWORD_PRIORITY = 0
+MESSAGE_PRIORITY = 6
+
+
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    duplicate: bool
+
+
+def receive_inbound(
+    *,
+    sender: Sender,
+    subscriber: str,
+    text: str,
+    provider_message_id: str,
+    received_at: dt.datetime | None = None,
+) -> Received:
+    """Store one inbound message as ``received`` and queue its processing on commit.
+
+    ``subscriber`` is already normalised. The same ``provider_message_id`` on
+    the same sender again returns the stored message with ``duplicate=True``
+    and queues nothing (the unique constraint decides under concurrency). Two
+    queries for a new message: the INSERT and the savepoint around it.
+    """
+    now = timezone.now()
+    at = received_at or now
+    message = Message(
+        organization_id=sender.organization_id,
+        subaccount_id=sender.subaccount_id,
+        sender=sender,
+        direction=Direction.INBOUND,
+        channel=sender.kind,
+        subscriber=subscriber,
+        text=text,
+        status=MessageStatus.RECEIVED,
+        provider_message_id=provider_message_id,
+        requested_at=at,
+        updated_at=now,
+        status_log=[log_entry(MessageStatus.RECEIVED, "Received from the channel.", at)],
+    )
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+            _queue_processing(message.pk, text)
+    except IntegrityError:
+        existing = Message.objects.filter(
+            sender=sender, provider_message_id=provider_message_id
+        ).first()
+        if existing is None:  # not the duplicate constraint: a real error
+            raise
+        return Received(existing, True)
+    return Received(message, False)
+
+
+def likely_keyword(text: str) -> bool:
+    """Short enough to be a keyword (every default one is at most two words).
+
+    Decides only the queue priority, never the outcome: the worker classifies
+    with the organization's rules. No query, so the request stays fast.
+    """
+    normalized = normalize_text(text[:60])
+    return 0 < len(normalized) <= 20 and normalized.count(" ") <= 1
+
+
+def _queue_processing(message_id: int, text: str) -> None:
+    from messaging import tasks
+
+    # A STOP must be in effect within a second even behind a backlog of ordinary
+    # messages: on Redis, priority 0 is served before the others (kombu's
+    # priority steps); a broker without priorities serves them in order.
+    priority = KEYWORD_PRIORITY if likely_keyword(text) else MESSAGE_PRIORITY
+    transaction.on_commit(
+        lambda: tasks.process_inbound.apply_async((message_id,), priority=priority)
+    )
+
+
+def process_inbound(*, message_id: int) -> bool:
+    """Apply one inbound message; False when it was processed already (or is unknown).
+
+    In one transaction: claim (``processed_at``), then
+    ``blocklists.keywords.handle_inbound_text`` (keywords write their
+    KeywordEvent; possible opt-outs go to the review queue), then for a keyword
+    the one confirmation reply as a ``keyword`` batch (queued for dispatch on
+    commit, linked by ``in_reply_to``), and for anything that is not a keyword
+    ``contacts.services.route_inbound`` (the ticket is kept on the message).
+    The kind, keyword and outcome are stored on the message and its send log.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Message.objects.filter(
+            pk=message_id, direction=Direction.INBOUND, processed_at__isnull=True
+        ).update(processed_at=now)
+        if not claimed:
+            return False
+        message = Message.objects.select_related("sender__organization").get(pk=message_id)
+        sender = message.sender
+        organization = sender.organization
+        outcome = handle_inbound_text(
+            organization=organization,
+            sender=sender,
+            subscriber=message.subscriber,
+            text=message.text,
+            received_at=message.requested_at,
+            inbound_ref=f"message:{message.pk}",
+        )
+        message.keyword_kind = outcome.kind
+        message.keyword = outcome.keyword[:50]
+        message.keyword_outcome = outcome.outcome[:20]
+        if outcome.kind in KEYWORD_KINDS:
+            detail = f"Keyword {outcome.keyword} ({outcome.kind}): {outcome.outcome}."
+            if outcome.reply:
+                reply = send_keyword_reply(message=message, text=outcome.reply)
+                detail += f" Confirmation queued (batch {reply.public_id})."
+        else:
+            detail = _route(message, organization, sender)
+            if outcome.kind == InboundKind.POSSIBLE_OPT_OUT:
+                detail = "Possible opt-out: in the review queue. " + detail
+        message.updated_at = now
+        message.status_log = [*message.status_log, log_entry(message.status, detail, now)]
+        message.save(
+            update_fields=[
+                "keyword_kind",
+                "keyword",
+                "keyword_outcome",
+                "ticket",
+                "updated_at",
+                "status_log",
+            ]
+        )
+    return True
+
+
+def _route(message: Message, organization, sender: Sender) -> str:
+    try:
+        ticket = route_inbound(
+            organization=organization,
+            sender=sender,
+            address=message.subscriber,
+            text=message.text,
+            channel=CONTACT_CHANNELS.get(sender.kind, "sms"),
+            received_at=message.requested_at,
+            external_id=message.provider_message_id,
+        )
+    except ValidationError as exc:
+        # An address the contacts app cannot file; the message stays visible here.
+        return f"Not routed to a ticket: {'; '.join(exc.messages)}"
+    message.ticket = ticket
+    return f"Routed to ticket #{ticket.pk} ({ticket.get_queue_display()})."
+
+
+def send_keyword_reply(*, message: Message, text: str):
+    """The one confirmation for a keyword: a batch of one through the send pipeline.
+
+    Trigger ``keyword``, so dispatch skips the blocklist and words-not-allowed
+    guards (see ``messaging.guards.check_messages``); linked to the inbound
+    message by ``in_reply_to``. Call it inside the processing transaction so
+    the claim makes it happen once.
+    """
+    return create_batch(
+        organization=message.sender.organization,
+        sender=message.sender,
+        subscribers=[message.subscriber],
+        text=text,
+        trigger=Trigger.KEYWORD,
+        label="Keyword confirmation",
+        in_reply_to=message,
+    )
+
+
+def unprocessed_inbound_ids(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
+    """Inbound messages still unprocessed a minute after they were stored.
+
+    By ``updated_at`` (the time we stored it), not ``requested_at`` (the
+    channel's time, which may be older). A partial index holds only pending rows.
+    """
+    now = now or timezone.now()
+    return list(
+        Message.objects.filter(
+            direction=Direction.INBOUND,
+            processed_at__isnull=True,
+            updated_at__lte=now - REQUEUE_AFTER,
+            updated_at__gte=now - REQUEUE_WINDOW,
+        )
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
