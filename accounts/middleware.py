@@ -1,3 +1,4 @@
+from django.http import JsonResponse
 from django.utils import timezone
 
 from accounts.access import Actor
@@ -54,3 +55,32 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", self.POLICY)
         return response
+
+
+class RejectNulMiddleware:
+    """Answer 400 to API requests that carry a NUL character anywhere.
+
+    PostgreSQL text cannot hold NUL, so such a value would fail deep inside a
+    query (a 500); forms already refuse it (Django's CharField), and this does
+    the same for the JSON API, in its error format. Found by the API fuzzing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/") and self._has_nul(request):
+            return JsonResponse(
+                {"errors": {"body": "NUL characters (\\u0000) are not allowed."}}, status=400
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            return True
+        if request.method in ("POST", "PUT", "PATCH"):
+            body = request.body
+            return b"\x00" in body or b"\\u0000" in body
+        return False

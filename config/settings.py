@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.ActorMiddleware",
     "accounts.middleware.SecurityHeadersMiddleware",
+    "accounts.middleware.RejectNulMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

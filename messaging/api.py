@@ -63,6 +63,14 @@ def bad_request(request, exc: BadRequest):
     return api.create_response(request, {"errors": exc.errors}, status=400)
 
 
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    # A body that is not JSON at all reaches here as a 400: keep the API's error format.
+    if exc.status_code == 400:
+        return api.create_response(request, {"errors": {"body": str(exc)}}, status=400)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
 @api.exception_handler(NinjaValidationError)
 def invalid_input(request, exc: NinjaValidationError):
     errors: dict[str, str] = {}
@@ -171,7 +179,9 @@ def send_messages(request, payload: MessageIn):
 class StatusIn(Schema):
     provider_message_id: str = Field(min_length=1, max_length=100)
     status: Literal["delivered", "failed"]
-    error_code: int | None = None
+    # The channel failure codes (messaging.statuses): the schema lists them, so a client
+    # sees before sending that 0 or 404 is not one.
+    error_code: Literal[500, 510, 520, 530, 540, 550, 560, 570, 580, 590] | None = None
     at: dt.datetime | None = None
 
 
