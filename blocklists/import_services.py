@@ -9,6 +9,7 @@ job stops at the next chunk with its counters matching what was added.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import logging
 import os
@@ -123,6 +124,23 @@ def _enqueue(job_id: int) -> None:
     import_blocklist_csv.delay(job_id)
 
 
+def _explain(exc: Exception, job: ImportJob) -> str:
+    """What a person can do about a failure: plain words for broken files."""
+    if isinstance(exc, csv.Error):
+        job.refresh_from_db(fields=["rows_read"])
+        if "field larger than field limit" in str(exc):
+            return (
+                f"The file is not usable after row {job.rows_read + 1}: a cell there holds more "
+                "than 128 KB (a quote that is never closed often causes this). Rows before it "
+                "were imported; fix the file and run the import again."
+            )
+        return (
+            f"The file is not valid CSV after row {job.rows_read + 1} ({exc}). Rows before it "
+            "were imported; fix the file and run the import again."
+        )
+    return f"{type(exc).__name__}: {exc}"
+
+
 def run_import(*, job_id: int, chunk_rows: int = imports.CHUNK_ROWS) -> ImportJob | None:
     """Claim and run one job; returns it finished, or None when another worker has it.
 
@@ -165,9 +183,7 @@ def run_import(*, job_id: int, chunk_rows: int = imports.CHUNK_ROWS) -> ImportJo
         logger.exception("Import %s failed", job.pk)
         _store_errors(job, report, mine)
         mine.update(
-            status=ImportStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
+            status=ImportStatus.FAILED, error=_explain(exc, job)[:2000], finished_at=timezone.now()
         )
     else:
         _store_errors(job, report, mine)
