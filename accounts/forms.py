@@ -23,7 +23,14 @@ class OrganizationSettingsForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "country", "time_zone", "block_contacts_enabled", "bot_enabled"]
+        fields = [
+            "name",
+            "country",
+            "time_zone",
+            "block_contacts_enabled",
+            "bot_enabled",
+            "message_retention_days",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -54,6 +54,12 @@ class Organization(models.Model):
         default=False,
         help_text="Shows the Block button on contacts and tickets.",
     )
+    message_retention_days = models.PositiveIntegerField(
+        "keep messages for (days)",
+        default=90,
+        help_text="Older messages are deleted every night; blocklists, active interceptions "
+        "and audit logs are kept.",
+    )
     bot_enabled = models.BooleanField(
         "bot enabled",
         default=False,

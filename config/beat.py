@@ -4,6 +4,8 @@ Later issues add their entries here (interception expiry, scheduled batches,
 soft-bounce windows ...).
 """
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE: dict[str, dict] = {
     # Every 5 minutes: writes a heartbeat the home page shows to platform staff,
     # so a stopped worker or beat is noticed within minutes.
@@ -25,5 +27,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "requeue-unprocessed-inbound": {
         "task": "messaging.tasks.requeue_unprocessed_inbound",
         "schedule": 60.0,
+    },
+    # Every night at 03:30 UTC: delete messages older than each organization's retention
+    # (default 90 days). Blocklists, active interceptions and audit logs are never purged.
+    "purge-old-messages": {
+        "task": "messaging.tasks.purge_old_messages",
+        "schedule": crontab(hour=3, minute=30),
     },
 }

@@ -475,3 +475,28 @@ def refresh_batch_status(*, batch_id: int) -> str:
         status=status
     )
     return status
+
+
+def purge_old_messages(*, now: dt.datetime | None = None, batch_size: int = 10_000) -> int:
+    """Delete messages older than each organization's retention, in bounded batches.
+
+    Only messages: blocklist entries, interceptions and every audit log are kept
+    (they live in other tables). Each batch is its own short transaction, so the
+    pages and the pipeline are never held up. Returns how many were deleted.
+    """
+    now = now or timezone.now()
+    deleted = 0
+    for organization in Organization.objects.only("pk", "message_retention_days"):
+        cutoff = now - dt.timedelta(days=organization.message_retention_days)
+        while True:
+            ids = list(
+                Message.objects.filter(organization=organization, requested_at__lt=cutoff)
+                .order_by("requested_at")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            with transaction.atomic():
+                Message.objects.filter(pk__in=ids).delete()
+            deleted += len(ids)
+    return deleted

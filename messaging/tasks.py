@@ -73,3 +73,9 @@ def requeue_unprocessed_inbound() -> None:
 
     for message_id in inbound.unprocessed_inbound_ids():
         process_inbound.delay(message_id)
+
+
+@shared_task(ignore_result=True, time_limit=60 * 60, soft_time_limit=55 * 60)
+def purge_old_messages() -> None:
+    """Nightly: messages past their organization's retention go (see the service)."""
+    services.purge_old_messages()

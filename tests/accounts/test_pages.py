@@ -61,6 +61,7 @@ def test_messages_show_as_dismissible_alerts(login, admin_user, org):
             "country": "gb",
             "time_zone": "Europe/London",
             "block_contacts_enabled": "on",
+            "message_retention_days": "90",
         },
         follow=True,
     )
