@@ -13,7 +13,7 @@ def import_blocklist_csv(job_id: int) -> None:
     import_services.run_import(job_id=job_id)
 
 
-@shared_task(ignore_result=True, time_limit=60)
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=50)
 def fail_stale_imports() -> None:
     """Mark failed the imports whose worker died, so a person can run them again."""
     import_services.fail_stale_imports()
