@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.audit import AppendOnlyModel
 from accounts.models import Organization, Sender
 
 
@@ -189,12 +190,7 @@ class TicketMessage(models.Model):
         return f"{self.get_direction_display()} message {self.pk}"
 
 
-class ContactEventQuerySet(models.QuerySet):
-    def delete(self):
-        raise TypeError("The contact event log is append-only.")
-
-
-class ContactEvent(models.Model):
+class ContactEvent(AppendOnlyModel):
     """Append-only: one row per block, unblock, ticket unblock or Delete All.
 
     The contact's name is copied so the log reads the same if the contact goes.
@@ -228,8 +224,6 @@ class ContactEvent(models.Model):
     ticket_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
 
-    objects = ContactEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -238,8 +232,3 @@ class ContactEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.contact_name}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("The contact event log is append-only.")
-        super().save(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from accounts.audit import AppendOnlyModel
 from accounts.models import Organization, Sender
 
 
@@ -126,15 +127,7 @@ class EventAction(models.TextChoices):
     REVERTED = "reverted", "Reverted"
 
 
-class BlocklistEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("The blocklist event log is append-only.")
-
-    def delete(self):
-        raise TypeError("The blocklist event log is append-only.")
-
-
-class BlocklistEvent(models.Model):
+class BlocklistEvent(AppendOnlyModel):
     """Append-only: one row per add or revert, with the entry as it was and who confirmed what.
 
     The sender's address and the actor's name are copied, and the references carry
@@ -196,8 +189,6 @@ class BlocklistEvent(models.Model):
     note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
 
-    objects = BlocklistEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -206,11 +197,3 @@ class BlocklistEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.subscriber} on {self.sender_address}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("The blocklist event log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The blocklist event log is append-only.")

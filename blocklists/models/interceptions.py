@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.audit import AppendOnlyModel
 from accounts.models import Organization
-from blocklists.models.entries import BlocklistEventQuerySet
 
 
 class InterceptionScope(models.TextChoices):
@@ -119,7 +119,7 @@ class InterceptionAction(models.TextChoices):
     DELETED = "deleted", "Deleted"
 
 
-class InterceptionEvent(models.Model):
+class InterceptionEvent(AppendOnlyModel):
     """Append-only history of interceptions: created, extended, expired, deleted."""
 
     number = models.CharField(max_length=32)
@@ -158,19 +158,9 @@ class InterceptionEvent(models.Model):
     actor_name = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField()
 
-    objects = BlocklistEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["number"], name="interception_event_number_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.number} ({self.scope} {self.code})"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("The interception event log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The interception event log is append-only.")

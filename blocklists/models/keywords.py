@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from accounts.audit import AppendOnlyModel
 from accounts.models import Organization, Sender
-from blocklists.models.entries import BlocklistEventQuerySet
 
 
 class KeywordKind(models.TextChoices):
@@ -63,7 +63,7 @@ class KeywordRule(models.Model):
         return f"{self.keyword} ({self.get_kind_display()})"
 
 
-class KeywordEvent(models.Model):
+class KeywordEvent(AppendOnlyModel):
     """Append-only: each keyword received, what it did, and the inbound message behind it.
 
     Also the memory for ordering: a keyword older than the last one applied for the
@@ -93,8 +93,6 @@ class KeywordEvent(models.Model):
     detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = BlocklistEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
@@ -105,14 +103,6 @@ class KeywordEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.keyword or self.kind} from {self.subscriber}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("The keyword event log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The keyword event log is append-only.")
 
 
 class PossibleOptOut(models.Model):
