@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.locks import lock_for_transaction
 from accounts.models import Organization, Sender
 from blocklists import services
 from blocklists.keyword_rules import (
@@ -157,9 +158,10 @@ def apply_keyword(
     if kind == KeywordKind.HELP:
         return KeywordEvent.objects.create(**event, outcome=KeywordEvent.Outcome.ANSWERED)
     with transaction.atomic():
-        # Serialises keywords on one sender (the lock is the sender row). NO KEY: inserts
-        # that only reference the sender (messages, entries) must not wait for it.
-        Sender.objects.select_for_update(no_key=True).filter(pk=sender.pk).first()
+        # Serialises keywords from one subscriber to one sender, so the later
+        # received_at wins whatever order two workers commit in. Keywords from other
+        # numbers, and inserts that reference the sender, never wait for it.
+        lock_for_transaction("keyword", sender.pk, subscriber)
         newer = (
             KeywordEvent.objects.filter(
                 sender=sender,

@@ -201,6 +201,50 @@ def test_out_of_order_the_later_keyword_wins(org, sender):
     assert services.is_blocklisted(sender, NUMBER)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_stop_and_a_later_start_in_two_workers_at_once_the_later_wins(org, sender):
+    """Two real transactions at once, many times: the START received later always
+    wins, whichever commits first (the per-number lock, not a lock on the sender)."""
+    import threading
+
+    from django.db import connections
+
+    keywords.ensure_default_keywords(org)
+    for round_ in range(8):
+        number = f"+1415555{round_:04d}"
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def apply(text, at, ref, number=number, barrier=barrier, errors=errors):
+            try:
+                barrier.wait()
+                keywords.handle_inbound_text(
+                    organization=org,
+                    sender=sender,
+                    subscriber=number,
+                    text=text,
+                    received_at=at,
+                    inbound_ref=ref,
+                )
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [
+            threading.Thread(target=apply, args=("STOP", T0, f"stop-{round_}")),
+            threading.Thread(
+                target=apply, args=("START", T0 + dt.timedelta(seconds=1), f"start-{round_}")
+            ),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        assert not services.is_blocklisted(sender, number), f"round {round_}"
+
+
 def test_duplicate_stop_is_harmless(org, sender):
     inbound(org, sender, "STOP", ref="a")
     inbound(org, sender, "STOP", ref="a")
