@@ -87,12 +87,19 @@ def ensure_default_keywords(organization: Organization) -> None:
 
 
 def keyword_map(organization: Organization) -> dict[str, tuple[str, str]]:
-    """Normalised keyword -> (kind, keyword as configured); protected ones always present."""
-    ensure_default_keywords(organization)
-    mapping = {
-        normalize_text(rule.keyword): (rule.kind, rule.keyword)
-        for rule in KeywordRule.objects.filter(organization=organization)
-    }
+    """Normalised keyword -> (kind, keyword as configured); protected ones always present.
+
+    One query for an organization that has its keywords (every message asks).
+    """
+    rules = list(
+        KeywordRule.objects.filter(organization=organization).values_list("kind", "keyword")
+    )
+    if not rules:
+        ensure_default_keywords(organization)
+        rules = list(
+            KeywordRule.objects.filter(organization=organization).values_list("kind", "keyword")
+        )
+    mapping = {normalize_text(keyword): (kind, keyword) for kind, keyword in rules}
     mapping.setdefault("STOP", (KeywordKind.OPT_OUT, "STOP"))
     mapping.setdefault("START", (KeywordKind.OPT_IN, "START"))
     mapping.setdefault("HELP", (KeywordKind.HELP, "HELP"))
@@ -111,8 +118,10 @@ def classify(text: str, organization: Organization) -> Classification:
     return Classification(kind="none")
 
 
-def _scope_senders(organization: Organization, sender: Sender) -> list[Sender]:
-    scope = settings_for(organization).opt_out_scope
+def _scope_senders(
+    organization: Organization, sender: Sender, current: KeywordSettings | None = None
+) -> list[Sender]:
+    scope = (current or settings_for(organization)).opt_out_scope
     if scope == OptOutScope.ORGANIZATION:
         return list(organization.senders.exclude(kind="email"))
     if scope == OptOutScope.KIND:
@@ -120,8 +129,11 @@ def _scope_senders(organization: Organization, sender: Sender) -> list[Sender]:
     return [sender]
 
 
-def reply_text(organization: Organization, sender: Sender, kind: str) -> str:
-    configured = getattr(settings_for(organization), f"{kind}_reply", "") or DEFAULT_REPLIES[kind]
+def reply_text(
+    organization: Organization, sender: Sender, kind: str, current: KeywordSettings | None = None
+) -> str:
+    current = current or settings_for(organization)
+    configured = getattr(current, f"{kind}_reply", "") or DEFAULT_REPLIES[kind]
     return configured.format(organization=organization.name, sender=sender.address)
 
 
@@ -135,6 +147,7 @@ def apply_keyword(
     text: str = "",
     received_at: dt.datetime | None = None,
     inbound_ref: str = "",
+    current: KeywordSettings | None = None,
 ) -> KeywordEvent:
     """Apply one keyword from ``subscriber`` to ``sender``; writes its KeywordEvent.
 
@@ -157,7 +170,9 @@ def apply_keyword(
     }
     if kind == KeywordKind.HELP:
         return KeywordEvent.objects.create(**event, outcome=KeywordEvent.Outcome.ANSWERED)
-    with transaction.atomic():
+    # No savepoint: nothing here catches an error and goes on (inside the inbound
+    # message's transaction an error rolls the whole message back, claim included).
+    with transaction.atomic(savepoint=False):
         # Serialises keywords from one subscriber to one sender, so the later
         # received_at wins whatever order two workers commit in. Keywords from other
         # numbers, and inserts that reference the sender, never wait for it.
@@ -182,7 +197,7 @@ def apply_keyword(
                     f"{newer.received_at:%Y-%m-%d %H:%M:%S} was applied already."
                 ),
             )
-        senders = _scope_senders(organization, sender)
+        senders = _scope_senders(organization, sender, current)
         note = f"{keyword} received {received_at:%Y-%m-%d %H:%M:%S} UTC"
         if kind == KeywordKind.OPT_OUT:
             for target in senders:
@@ -296,6 +311,7 @@ def handle_inbound_text(
     """
     found = classify(text, organization)
     if found.kind in (KeywordKind.OPT_OUT, KeywordKind.OPT_IN, KeywordKind.HELP):
+        current = settings_for(organization)  # once: scope and reply
         event = apply_keyword(
             organization=organization,
             sender=sender,
@@ -305,10 +321,11 @@ def handle_inbound_text(
             text=text,
             received_at=received_at,
             inbound_ref=inbound_ref,
+            current=current,
         )
         reply = None
         if event.outcome != KeywordEvent.Outcome.SUPERSEDED:
-            reply = reply_text(organization, sender, found.kind)
+            reply = reply_text(organization, sender, found.kind, current)
         return InboundOutcome(found.kind, found.keyword, reply, event.outcome)
     if found.kind == "possible_opt_out":
         item = record_possible_opt_out(

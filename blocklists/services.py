@@ -91,7 +91,9 @@ def add_entry(
     if actor is not None and (consent is None or consent.purpose != ConsentText.Purpose.ADD):
         raise ConsentRequired("Confirm the consent dialog before adding to a blocklist.")
     value = normalize_subscriber(sender.kind, subscriber, country or sender.organization.country)
-    with transaction.atomic():
+    # No savepoint of its own: an error here is never caught and gone past; the inner
+    # one is what lets a concurrent duplicate insert be answered as "already there".
+    with transaction.atomic(savepoint=False):
         existing = BlocklistEntry.objects.filter(sender=sender, subscriber=value).first()
         if existing is not None:
             return AddResult(existing, created=False)

@@ -259,8 +259,16 @@ def _address_lookup(channel: str, address: str, country: str) -> tuple[Q, dict]:
     return Q(phone=phone), {"phone": phone}
 
 
-def _find_or_create_contact(organization: Organization, lookup: Q, fields: dict) -> Contact:
-    contacts = Contact.objects.filter(organization=organization)
+def _find_or_create_locked_contact(organization: Organization, lookup: Q, fields: dict) -> Contact:
+    """The contact with this address, its row locked for this transaction (as ``_lock``).
+
+    One query for a known contact. A contact created here needs no lock: until we
+    commit, nobody else can see it, and a concurrent insert of the same address
+    waits on the unique index and then finds ours.
+    """
+    contacts = Contact.objects.filter(organization=organization).select_for_update(
+        of=("self",), no_key=True
+    )
     for _attempt in range(3):
         found = contacts.filter(lookup).order_by("id").first()
         if found is not None:
@@ -271,7 +279,7 @@ def _find_or_create_contact(organization: Organization, lookup: Q, fields: dict)
         except IntegrityError:
             # Another message from the same address created it meanwhile.
             continue
-    return contacts.filter(lookup).order_by("id").first()
+    return contacts.filter(lookup).order_by("id").get()
 
 
 @transaction.atomic
@@ -296,7 +304,7 @@ def route_inbound(
     the contact row is locked while the ticket is chosen.
     """
     lookup, fields = _address_lookup(channel, address, organization.country)
-    contact = _lock(_find_or_create_contact(organization, lookup, fields))
+    contact = _find_or_create_locked_contact(organization, lookup, fields)
     received_at = received_at or timezone.now()
     if contact.blocked:
         queues, new_queue = (Queue.BLOCKED,), Queue.BLOCKED
