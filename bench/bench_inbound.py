@@ -5,8 +5,12 @@
    on loopback. For each STOP: the time from its 202 to the first
    ``POST /api/v1/suppressions/check`` (polled every 50 ms) that says blocked.
    Afterwards: stored inbound messages == 202 answers, all processed.
-2. **Max**: ``--threads`` unpaced clients for ``--max-seconds``: requests/s and
-   latency percentiles of the endpoint alone (the worker keeps running).
+2. **Max**: the worker stopped, unpaced clients for ``--max-seconds`` (``wrk``
+   with ``--connections`` when it is installed, else ``--threads`` Python
+   clients): requests/s and latency percentiles of the endpoint alone, and the
+   CPU time gunicorn and its PostgreSQL backends spent per request (from
+   /proc), which says what the endpoint costs whatever else shares the machine:
+   2 cores / CPU per request is its ceiling on an otherwise idle machine.
 
 The load generator runs on the same 2 cores as gunicorn, the worker and
 PostgreSQL, so the figures are a floor. Run (drops and recreates the scratch DB):
@@ -21,6 +25,8 @@ import argparse
 import http.client
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -220,6 +226,101 @@ def paced(port: int, secret: str, rate: int, seconds: int, threads: int) -> dict
     }
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (processes gone count 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def web_pids(master: int) -> list[int]:
+    """gunicorn's master and its workers."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == master:
+                        children.append(int(entry))
+            except OSError:
+                continue
+    return [master, *children]
+
+
+def backend_pids() -> list[int]:
+    """The PostgreSQL backends serving the bench database, this script's own excluded."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [DB],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+WRK_SCRIPT = """
+local counter = 0
+local tag = ""
+function setup(thread)
+  thread:set("tag", tostring(math.random(1, 1000000000)))
+end
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"sender":"52811","from":"+1415%07d","text":"Hello","channel":"sms",' ..
+    '"provider_message_id":"wrk-%s-%d"}', 2010000 + (counter % 50000), tag, counter)
+  return wrk.format("POST", "/api/v1/inbound",
+    {["Content-Type"]="application/json", ["Authorization"]="Bearer " .. SECRET}, body)
+end
+function done(summary, latency, requests)
+  io.write(string.format("WRK requests=%d seconds=%.3f non2xx=%d errors=%d\n",
+    summary.requests, summary.duration / 1e6, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  for _, p in ipairs({50, 95, 99}) do
+    io.write(string.format("WRK p%d=%.3f\n", p, latency:percentile(p) / 1000))
+  end
+  io.write(string.format("WRK max=%.3f\n", latency.max / 1000))
+end
+"""
+
+
+def unpaced_wrk(port: int, secret: str, seconds: int, connections: int, logs: Path) -> dict:
+    """wrk (C, a few % of one core) against the endpoint: the fairest load generator here."""
+    script = logs / "inbound.lua"
+    script.write_text(f'local SECRET = "{secret}"\n' + WRK_SCRIPT)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    wrk_lines = "\n".join(line for line in out.splitlines() if line.startswith("WRK "))
+    found = dict(re.findall(r"(\w+)=([\d.]+)", wrk_lines))
+    return {
+        "requests": int(found["requests"]),
+        "elapsed": float(found["seconds"]),
+        "non_2xx": int(found["non2xx"]),
+        "errors": int(found["errors"]),
+        "ms": {k: float(found[k]) for k in ("p50", "p95", "p99", "max")},
+    }
+
+
 def unpaced(port: int, secret: str, seconds: int, threads: int) -> dict:
     lock = threading.Lock()
     latencies: list[float] = []
@@ -259,6 +360,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (max)")
     parser.add_argument("--max-seconds", type=int, default=20)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--gunicorn-workers", type=int, default=2)
@@ -329,11 +431,36 @@ def main() -> None:
         print(f"  STOPs never seen blocked: {result['stops'] - len(result['blocked'])}")
         print(f"  errors: {len(result['errors'])} {result['errors'][:3]}")
 
-        print(f"max: {args.threads} unpaced clients for {args.max_seconds} s")
-        top = unpaced(args.port, secret, args.max_seconds, args.threads)
-        print(f"  {len(top['latencies']) / top['elapsed']:.1f} requests/s")
-        print(f"  request latency: {summary(top['latencies'])}")
-        print(f"  errors: {len(top['errors'])} {top['errors'][:3]}")
+        # The endpoint alone: stop the worker (what it has not processed stays stored).
+        worker.terminate()
+        worker.wait(timeout=60)
+        measured = web_pids(web.pid)
+        backends = backend_pids()
+        cpu_before = cpu_seconds(measured) + cpu_seconds(backends)
+        if shutil.which("wrk"):
+            print(f"max: wrk, {args.connections} connections, {args.max_seconds} s, worker stopped")
+            top = unpaced_wrk(args.port, secret, args.max_seconds, args.connections, logs)
+            count, ms = top["requests"], top["ms"]
+            print(f"  {count / top['elapsed']:.1f} requests/s")
+            print(
+                f"  request latency: p50 {ms['p50']:.1f} ms  p95 {ms['p95']:.1f} ms  "
+                f"p99 {ms['p99']:.1f} ms  max {ms['max']:.1f} ms"
+            )
+            print(f"  non-2xx {top['non_2xx']}, socket errors {top['errors']}")
+        else:
+            print(f"max: {args.threads} Python clients, {args.max_seconds} s, worker stopped")
+            top = unpaced(args.port, secret, args.max_seconds, args.threads)
+            count = len(top["latencies"])
+            print(f"  {count / top['elapsed']:.1f} requests/s")
+            print(f"  request latency: {summary(top['latencies'])}")
+            print(f"  errors: {len(top['errors'])} {top['errors'][:3]}")
+        backends = sorted(set(backends) | set(backend_pids()))
+        spent = cpu_seconds(measured) + cpu_seconds(backends) - cpu_before
+        per_request = spent / max(count, 1)
+        print(
+            f"  CPU per request (gunicorn + its PostgreSQL backends): {per_request * 1000:.2f} ms"
+            f" -> ceiling on 2 idle cores about {2 / per_request:.0f} requests/s"
+        )
     finally:
         for process in (web, worker):
             process.terminate()

@@ -29,18 +29,32 @@ def sender_by_address(actor: Actor, address: str) -> Sender | None:
     """The actor's sender with this address (as typed or normalised for its kind)."""
     from accounts.senders import normalize_sender_address
 
-    senders = actor.scope(Sender.objects.select_related("organization", "subaccount"))
-    found = senders.filter(address=address.strip()).first()
-    if found is not None:
-        return found
+    own = actor.organization if not actor.is_platform_staff else None
+    if own is not None:
+        # Runs on every API call (the inbound webhook's too): the organization is
+        # loaded already, so the query needs no join for it.
+        senders = Sender.objects.filter(organization=own).select_related("subaccount")
+    else:
+        senders = actor.scope(Sender.objects.select_related("organization", "subaccount"))
     country = actor.organization.country if actor.organization else "US"
-    for kind in (SenderKind.EMAIL, SenderKind.SMS_LONG_CODE, SenderKind.SMS_SHORT_CODE):
-        try:
-            normalized = normalize_sender_address(kind, address, country)
-        except Exception:  # ValidationError for this kind: try the next
+
+    def candidates():
+        yield address.strip()  # as providers send it, almost always
+        for kind in (SenderKind.EMAIL, SenderKind.SMS_LONG_CODE, SenderKind.SMS_SHORT_CODE):
+            try:
+                yield normalize_sender_address(kind, address, country)
+            except Exception:  # ValidationError for this kind: try the next
+                continue
+
+    tried = set()
+    for candidate in candidates():
+        if candidate in tried:
             continue
-        found = senders.filter(address=normalized).first()
+        tried.add(candidate)
+        found = senders.filter(address=candidate).first()
         if found is not None:
+            if own is not None:
+                found.organization = own
             return found
     return None
 
