@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from pydantic import Field
 
+from accounts import tokens
 from accounts.access import Actor
 from accounts.models import Subaccount
 from accounts.normalization import normalize_email, normalize_phone
@@ -38,6 +39,7 @@ class TokenAuth(HttpBearer):
         api_token = authenticate(token)
         if api_token is None:
             return None
+        request.api_token = api_token
         return Actor.for_token(api_token)
 
 
@@ -95,9 +97,13 @@ def _actor(request) -> Actor:
 
 
 def _sender(request, address: str):
-    sender = selectors.sender_by_address(_actor(request), address)
+    token = request.api_token
+    sender = tokens.cached_sender(token, address)
     if sender is None:
-        raise HttpError(404, f"No sender {address} in your organization.")
+        sender = selectors.sender_by_address(_actor(request), address)
+        if sender is None:
+            raise HttpError(404, f"No sender {address} in your organization.")
+        tokens.remember_sender(token, address, sender)
     return sender
 
 

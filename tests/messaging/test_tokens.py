@@ -45,3 +45,71 @@ def test_tokens_page_for_admins_only(login, agent, supervisor, admin_user, other
     assert login(other_admin).post(revoke).status_code == 404
     assert client.post(revoke).status_code == 302
     assert authenticate(secret) is None
+
+
+# The token cache (accounts.tokens): every API call reads it, nothing it holds may outlive
+# a change in the database.
+
+CHECK = {"sender": "52811", "to": "+14155550123"}
+
+
+def test_a_token_in_use_revoked_answers_401_at_once(api, org, sender, api_token):
+    from accounts.tokens import revoke_token
+
+    assert api.get("/suppressions/check", CHECK).status_code == 200  # now cached
+    token = ApiToken.objects.get(key_hash=hash_secret(api_token))
+    assert revoke_token(organization=org, token_id=token.pk)
+    assert api.get("/suppressions/check", CHECK).status_code == 401
+
+
+def test_revoked_or_deleted_elsewhere_answers_401_at_once(api, org, sender, api_token):
+    from django.utils import timezone
+
+    from accounts.tokens import create_token
+
+    assert api.get("/suppressions/check", CHECK).status_code == 200
+    token = ApiToken.objects.get(key_hash=hash_secret(api_token))
+    token.revoked_at = timezone.now()  # as the Django admin does
+    token.save()
+    assert api.get("/suppressions/check", CHECK).status_code == 401
+
+    _other, secret = create_token(organization=org, name="second")
+    assert api.get("/suppressions/check", CHECK, secret=secret).status_code == 200
+    ApiToken.objects.get(key_hash=hash_secret(secret)).delete()
+    assert api.get("/suppressions/check", CHECK, secret=secret).status_code == 401
+
+
+def test_a_request_caching_the_token_while_it_is_revoked_cannot_bring_it_back(
+    api, org, sender, api_token
+):
+    from django.core.cache import cache
+
+    from accounts.tokens import revoke_token
+
+    assert api.get("/suppressions/check", CHECK).status_code == 200
+    token = authenticate(api_token)
+    assert revoke_token(organization=org, token_id=token.pk)
+    # The race: a request that read the token before the revocation writes it back after.
+    cache.set(f"apitoken:{token.key_hash}", token, 60)
+    assert api.get("/suppressions/check", CHECK).status_code == 401
+    assert authenticate(api_token) is None
+
+
+def test_changes_to_senders_and_the_organization_apply_at_once(api, org, sender, api_token):
+    inbound = {
+        "sender": "52811",
+        "from": "020 7946 0018",
+        "text": "hello",
+        "channel": "sms",
+        "provider_message_id": "p-1",
+    }
+    assert api.get("/suppressions/check", CHECK).status_code == 200  # sender now cached
+    assert api.post("/inbound", inbound).status_code == 400  # a UK number, org in the US
+    org.country = "GB"
+    org.save()
+    answer = api.post("/inbound", inbound)
+    assert answer.status_code == 202, answer.content
+    sender.address = "52999"
+    sender.save()
+    assert api.get("/suppressions/check", CHECK).status_code == 404
+    assert api.get("/suppressions/check", {**CHECK, "sender": "52999"}).status_code == 200
