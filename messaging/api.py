@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -81,6 +82,24 @@ def invalid_input(request, exc: NinjaValidationError):
         field = location[0] if location else "body"
         errors.setdefault(field, error.get("msg", "Invalid value."))
     return api.create_response(request, {"errors": errors}, status=400)
+
+
+# The database unreachable (restarting, failing over): nothing was stored, so say
+# "try again" instead of a 500, in the API's format, with when to try.
+DATABASE_RETRY_AFTER = 5
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request, exc):
+    # Django closes the broken connection when the request ends; the next one reconnects.
+    response = api.create_response(
+        request,
+        {"detail": "The service is briefly unavailable; retry in a few seconds."},
+        status=503,
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

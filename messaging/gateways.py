@@ -61,11 +61,26 @@ class Receipt:
     at: dt.datetime | None = None
 
 
+def idempotency_key(message: Message) -> str:
+    """The key a gateway gives its provider so one message is delivered once.
+
+    Hand-over is at least once: a worker killed after the provider accepted a
+    message but before ``sent`` was committed hands it over again when the send
+    is queued again. The same key both times lets the provider drop the repeat.
+    """
+    return f"handoff-{message.pk}"
+
+
 class Gateway:
     """Send one message; read a provider's receipt; react once a chunk was accepted."""
 
     def send(self, message: Message, text: str) -> str:
-        """Hand the message to the channel; returns the provider's message id."""
+        """Hand the message to the channel; returns the provider's message id.
+
+        May be called again for a message after a crash: pass ``idempotency_key``
+        to the provider (its client reference / idempotency header) so the
+        repeat is not delivered, and return the same provider id.
+        """
         raise NotImplementedError
 
     def parse_receipt(self, payload: dict) -> Receipt:
@@ -91,6 +106,7 @@ class LoopbackGateway(Gateway):
     """Accepts everything; receipts follow after a short delay, decided by the number."""
 
     def send(self, message: Message, text: str) -> str:
+        # Like a provider honouring idempotency_key: the same message, the same id.
         return f"loop-{message.pk}"
 
     def receipts_for(self, messages: Sequence[Message]) -> list[Receipt]:

@@ -181,6 +181,12 @@ class Message(models.Model):
                 condition=Q(direction="inbound", processed_at__isnull=True),
                 name="message_inbound_pending_idx",
             ),
+            # Beat re-queues messages left ``sending`` by a lost task (only rows in flight).
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status="sending"),
+                name="message_sending_idx",
+            ),
         ]
 
     def __str__(self) -> str:
