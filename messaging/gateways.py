@@ -64,9 +64,9 @@ class Receipt:
 def idempotency_key(message: Message) -> str:
     """The key a gateway gives its provider so one message is delivered once.
 
-    Hand-over is at least once: a worker killed after the provider accepted a
-    message but before ``sent`` was committed hands it over again when the send
-    is queued again. The same key both times lets the provider drop the repeat.
+    A worker killed after the provider accepted a message but before ``sent``
+    was committed leaves its hand-over uncertain; an ``idempotent`` gateway makes
+    it again with the same key, and the provider drops the repeat.
     """
     return f"handoff-{message.pk}"
 
@@ -74,12 +74,16 @@ def idempotency_key(message: Message) -> str:
 class Gateway:
     """Send one message; read a provider's receipt; react once a chunk was accepted."""
 
+    # True when ``send`` passes ``idempotency_key`` to a provider that drops repeats:
+    # a hand-over interrupted by a crash may then simply be made again.
+    idempotent = False
+
     def send(self, message: Message, text: str) -> str:
         """Hand the message to the channel; returns the provider's message id.
 
-        May be called again for a message after a crash: pass ``idempotency_key``
-        to the provider (its client reference / idempotency header) so the
-        repeat is not delivered, and return the same provider id.
+        Called once per message (``send_messages`` claims it first). After a crash
+        between the call and ``sent`` it is called again only when ``idempotent``
+        says the provider drops repeats of ``idempotency_key``.
         """
         raise NotImplementedError
 
@@ -104,6 +108,8 @@ def loopback_outcome(number: str) -> tuple[bool, int | None]:
 
 class LoopbackGateway(Gateway):
     """Accepts everything; receipts follow after a short delay, decided by the number."""
+
+    idempotent = True
 
     def send(self, message: Message, text: str) -> str:
         # Like a provider honouring idempotency_key: the same message, the same id.

@@ -137,6 +137,8 @@ class Message(models.Model):
     # Inbound only. ``requested_at`` is when the channel received the message.
     # ``processed_at`` is set by the one worker that claims it (conditional UPDATE).
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Outbound: when a worker claimed the message for its gateway (see send_messages).
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     keyword_kind = models.CharField(
         max_length=20, choices=InboundKind.choices, blank=True, default=""
     )

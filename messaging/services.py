@@ -266,14 +266,33 @@ def send_messages(
     the message ``sending`` for a retry (logged) until ``max_attempts``, then
     ``error`` with the gateway's detail in the send log. Messages no longer
     ``sending`` (cancelled, already sent by a redelivered task) are skipped.
+
+    Before the gateway is called, the messages are claimed (``handed_over_at``,
+    committed, rows locked by another run skipped): a second run of the same
+    chunk, at once or later, never hands a message over again. A worker killed
+    between the claim and ``sent`` leaves claimed messages whose hand-over is
+    uncertain; ``resolve_uncertain_sends`` decides what becomes of them.
     """
+    claimed_at = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            number_in(
+                Message.objects.filter(status=MessageStatus.SENDING, handed_over_at__isnull=True),
+                "id",
+                list(message_ids),
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)
+        )
+        if ids:
+            number_in(Message.objects.all(), "id", ids).update(handed_over_at=claimed_at)
+    if not ids:
+        return []
     messages = list(
-        number_in(Message.objects.filter(status=MessageStatus.SENDING), "id", list(message_ids))
+        number_in(Message.objects.all(), "id", ids)
         .select_related("sender__organization")
         .order_by("id")
     )
-    if not messages:
-        return []
     gateways: dict[int, object] = {}
     accepted: list[Message] = []
     failures: dict[str, list[int]] = defaultdict(list)
@@ -297,6 +316,7 @@ def send_messages(
             if attempt < max_attempts:
                 note = f"Gateway error (attempt {attempt} of {max_attempts}), will retry: {detail}"
                 Message.objects.filter(pk__in=ids).update(
+                    handed_over_at=None,  # not accepted: the retry claims it again
                     updated_at=now,
                     status_log=append_log(log_entry(MessageStatus.SENDING, note, now)),
                 )
@@ -333,6 +353,7 @@ def stalled_dispatch(*, now: dt.datetime | None = None, limit: int = 100_000):
     """
     now = now or timezone.now()
     before = now - STALLED_AFTER
+    resolve_uncertain_sends(before=before, now=now)
     batches = list(
         Batch.objects.filter(
             status=BatchStatus.PROCESSING, dispatched_at__isnull=True, created_at__lte=before
@@ -346,6 +367,52 @@ def stalled_dispatch(*, now: dt.datetime | None = None, limit: int = 100_000):
         .values_list("pk", flat=True)[:limit]
     )
     return batches, sorted(messages)
+
+
+UNCERTAIN_NOT_SENT = (
+    "The worker stopped while handing this message to the channel, which may or may not "
+    "have it. Not sent again, so that it cannot arrive twice; send it again if needed."
+)
+
+
+def resolve_uncertain_sends(*, before: dt.datetime, now: dt.datetime) -> tuple[int, int]:
+    """Messages claimed for the gateway before ``before`` and still ``sending``.
+
+    Their worker died between the claim and ``sent``: the gateway may have
+    accepted them. A gateway that passes ``idempotency_key`` to its provider
+    (``Gateway.idempotent``) gets them again (the provider drops a repeat):
+    the claim is released. Any other gateway could deliver them twice, so they
+    end as ``error`` with the reason in the send log. Returns (released, ended).
+    """
+    uncertain = (
+        Message.objects.filter(
+            status=MessageStatus.SENDING, handed_over_at__lte=before, updated_at__lte=before
+        )
+        .select_related("sender")
+        .only("id", "sender")
+    )
+    release, end = [], []
+    idempotent: dict[int, bool] = {}
+    for message in uncertain[:100_000]:
+        if message.sender_id not in idempotent:
+            idempotent[message.sender_id] = gateway_for(message.sender).idempotent
+        (release if idempotent[message.sender_id] else end).append(message.pk)
+    with transaction.atomic():
+        if release:
+            number_in(Message.objects.filter(status=MessageStatus.SENDING), "id", release).update(
+                handed_over_at=None
+            )
+        if end:
+            entry = log_entry(MessageStatus.ERROR, UNCERTAIN_NOT_SENT, now)
+            number_in(Message.objects.filter(status=MessageStatus.SENDING), "id", end).update(
+                status=MessageStatus.ERROR, updated_at=now, status_log=append_log(entry)
+            )
+            for batch_id in set(
+                Message.objects.filter(pk__in=end[:1000]).values_list("batch_id", flat=True)
+            ):
+                if batch_id:
+                    refresh_batch_status(batch_id=batch_id)
+    return len(release), len(end)
 
 
 def _mark_sent(accepted: Sequence[Message], now: dt.datetime) -> None:

@@ -279,3 +279,50 @@ def test_a_broker_down_at_commit_does_not_fail_the_batch(
     assert statuses(batch) == [MessageStatus.PROCESSING]
     later = timezone.now() + services.STALLED_AFTER * 2
     assert services.stalled_dispatch(now=later)[0] == [batch.pk]
+
+
+class DyingGateway(LoopbackGateway):
+    """Accepts the first message, then the worker is killed (SystemExit stands for SIGKILL)."""
+
+    idempotent = False
+    calls: list[int] = []
+    dies = True
+
+    def send(self, message, text):
+        self.calls.append(message.pk)
+        if self.dies and len(self.calls) > 1:
+            raise SystemExit("killed")
+        return super().send(message, text)
+
+
+@pytest.mark.parametrize("idempotent", [False, True])
+def test_a_worker_killed_during_the_hand_over_never_hands_a_message_over_twice(
+    make_batch, settings, eager, django_capture_on_commit_callbacks, idempotent
+):
+    settings.MESSAGING_GATEWAY = "tests.messaging.test_pipeline.DyingGateway"
+    DyingGateway.calls, DyingGateway.idempotent, DyingGateway.dies = [], idempotent, True
+    batch = make_batch([FREE, "+14155550102", "+14155550103"])
+    with pytest.raises(SystemExit), django_capture_on_commit_callbacks(execute=True):
+        services.dispatch_batch(batch_id=batch.pk)
+    first, second, third = Message.objects.filter(batch=batch).order_by("id")
+    assert DyingGateway.calls == [first.pk, second.pk]
+    # The same chunk delivered again (a redelivered task): its messages are claimed.
+    assert services.send_messages(message_ids=[first.pk, second.pk, third.pk]) == []
+    assert DyingGateway.calls == [first.pk, second.pk]
+
+    long_ago = timezone.now() - services.STALLED_AFTER * 2
+    Message.objects.update(updated_at=long_ago)
+    Message.objects.filter(handed_over_at__isnull=False).update(handed_over_at=long_ago)
+    DyingGateway.calls, DyingGateway.dies = [], False
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.requeue_stalled_sends.delay()
+    if idempotent:  # handed over again with the same idempotency key: the provider drops it
+        assert statuses(batch) == [MessageStatus.DELIVERED] * 3
+        assert sorted(DyingGateway.calls) == [first.pk, second.pk, third.pk]
+    else:  # never twice: what may have reached the provider ends as error, with why
+        assert statuses(batch) == [MessageStatus.ERROR] * 3
+        assert DyingGateway.calls == []
+        assert Message.objects.get(pk=first.pk).status_log[-1]["detail"] == (
+            services.UNCERTAIN_NOT_SENT
+        )
+        assert Batch.objects.get(pk=batch.pk).status == BatchStatus.ERROR
