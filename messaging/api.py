@@ -11,6 +11,7 @@ OpenAPI at ``/api/v1/openapi.json``, docs at ``/api/v1/docs``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Literal
 
 from django.db import InterfaceError, OperationalError
@@ -32,6 +33,7 @@ from messaging.models import Priority, Trigger
 from messaging.statuses import FailureCode
 
 MAX_CHECK = 100_000
+logger = logging.getLogger(__name__)
 
 
 class TokenAuth(HttpBearer):
@@ -93,6 +95,7 @@ DATABASE_RETRY_AFTER = 5
 @api.exception_handler(InterfaceError)
 def database_unavailable(request, exc):
     # Django closes the broken connection when the request ends; the next one reconnects.
+    logger.warning("API answered 503: %s: %s", type(exc).__name__, exc)
     response = api.create_response(
         request,
         {"detail": "The service is briefly unavailable; retry in a few seconds."},
