@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test e2e install lint format migrate seed worker bench clean
+.PHONY: run test faults e2e install lint format migrate seed worker bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest --ignore=tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest --ignore=tests/e2e -m "not slow" $(PYTEST_ARGS)
+
+# Fault and load tests (tests/faults, marked slow): worker SIGKILLs, Redis and PostgreSQL
+# restarts, mixed load, on private PostgreSQL and Redis servers they start themselves.
+# FAULTS_FULL=1 runs the volumes of issue #9 (see docs/reliability.md).
+faults: install
+	$(BIN)/pytest tests/faults -m slow -s -v $(PYTEST_ARGS)
 
 # Browser tests: Playwright driving Debian's Chromium (/usr/bin/chromium).
 e2e: install

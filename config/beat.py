@@ -28,6 +28,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "messaging.tasks.requeue_unprocessed_inbound",
         "schedule": 60.0,
     },
+    # Every minute: batches never dispatched and messages left ``sending`` for 5 minutes
+    # (their task died with a killed worker, or the broker was down) are queued again;
+    # the batch claim and the ``sending`` status keep a message from going out twice.
+    "requeue-stalled-sends": {
+        "task": "messaging.tasks.requeue_stalled_sends",
+        "schedule": 60.0,
+    },
     # Every night at 03:30 UTC: delete messages older than each organization's retention
     # (default 90 days). Blocklists, active interceptions and audit logs are never purged.
     "purge-old-messages": {

@@ -11,8 +11,10 @@ OpenAPI at ``/api/v1/openapi.json``, docs at ``/api/v1/docs``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Literal
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -32,6 +34,7 @@ from messaging.models import Priority, Trigger
 from messaging.statuses import FailureCode
 
 MAX_CHECK = 100_000
+logger = logging.getLogger(__name__)
 
 
 class TokenAuth(HttpBearer):
@@ -83,6 +86,25 @@ def invalid_input(request, exc: NinjaValidationError):
         field = location[0] if location else "body"
         errors.setdefault(field, error.get("msg", "Invalid value."))
     return api.create_response(request, {"errors": errors}, status=400)
+
+
+# The database unreachable (restarting, failing over): nothing was stored, so say
+# "try again" instead of a 500, in the API's format, with when to try.
+DATABASE_RETRY_AFTER = 5
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request, exc):
+    # Django closes the broken connection when the request ends; the next one reconnects.
+    logger.warning("API answered 503: %s: %s", type(exc).__name__, exc)
+    response = api.create_response(
+        request,
+        {"detail": "The service is briefly unavailable; retry in a few seconds."},
+        status=503,
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -61,11 +61,30 @@ class Receipt:
     at: dt.datetime | None = None
 
 
+def idempotency_key(message: Message) -> str:
+    """The key a gateway gives its provider so one message is delivered once.
+
+    A worker killed after the provider accepted a message but before ``sent``
+    was committed leaves its hand-over uncertain; an ``idempotent`` gateway makes
+    it again with the same key, and the provider drops the repeat.
+    """
+    return f"handoff-{message.pk}"
+
+
 class Gateway:
     """Send one message; read a provider's receipt; react once a chunk was accepted."""
 
+    # True when ``send`` passes ``idempotency_key`` to a provider that drops repeats:
+    # a hand-over interrupted by a crash may then simply be made again.
+    idempotent = False
+
     def send(self, message: Message, text: str) -> str:
-        """Hand the message to the channel; returns the provider's message id."""
+        """Hand the message to the channel; returns the provider's message id.
+
+        Called once per message (``send_messages`` claims it first). After a crash
+        between the call and ``sent`` it is called again only when ``idempotent``
+        says the provider drops repeats of ``idempotency_key``.
+        """
         raise NotImplementedError
 
     def parse_receipt(self, payload: dict) -> Receipt:
@@ -90,7 +109,10 @@ def loopback_outcome(number: str) -> tuple[bool, int | None]:
 class LoopbackGateway(Gateway):
     """Accepts everything; receipts follow after a short delay, decided by the number."""
 
+    idempotent = True
+
     def send(self, message: Message, text: str) -> str:
+        # Like a provider honouring idempotency_key: the same message, the same id.
         return f"loop-{message.pk}"
 
     def receipts_for(self, messages: Sequence[Message]) -> list[Receipt]:

@@ -117,8 +117,10 @@ def _queue_processing(message_id: int, text: str) -> None:
     # messages: on Redis, priority 0 is served before the others (kombu's
     # priority steps); a broker without priorities serves them in order.
     priority = KEYWORD_PRIORITY if likely_keyword(text) else MESSAGE_PRIORITY
+    # robust: with the broker unreachable the message is stored all the same and the
+    # request still answers 202; beat's requeue_unprocessed_inbound queues it later.
     transaction.on_commit(
-        lambda: tasks.process_inbound.apply_async((message_id,), priority=priority)
+        lambda: tasks.process_inbound.apply_async((message_id,), priority=priority), robust=True
     )
 
 

@@ -137,6 +137,8 @@ class Message(models.Model):
     # Inbound only. ``requested_at`` is when the channel received the message.
     # ``processed_at`` is set by the one worker that claims it (conditional UPDATE).
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Outbound: when a worker claimed the message for its gateway (see send_messages).
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     keyword_kind = models.CharField(
         max_length=20, choices=InboundKind.choices, blank=True, default=""
     )
@@ -180,6 +182,12 @@ class Message(models.Model):
                 fields=["updated_at"],
                 condition=Q(direction="inbound", processed_at__isnull=True),
                 name="message_inbound_pending_idx",
+            ),
+            # Beat re-queues messages left ``sending`` by a lost task (only rows in flight).
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status="sending"),
+                name="message_sending_idx",
             ),
         ]
 

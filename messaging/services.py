@@ -37,6 +37,9 @@ CHUNK = 10_000
 SEND_CHUNK = 1_000
 MAX_RECIPIENTS = 100_000
 MAX_SEND_ATTEMPTS = 4
+# Longer than any queue backlog or retry countdown (90 s): a message untouched this long
+# in ``sending``, or a batch undispatched this long, lost its task.
+STALLED_AFTER = dt.timedelta(minutes=5)
 
 
 class UnknownMessage(Exception):
@@ -166,7 +169,9 @@ def create_batch(
 def _queue_dispatch(batch_id: int) -> None:
     from messaging import tasks
 
-    transaction.on_commit(lambda: tasks.dispatch_batch.delay(batch_id))
+    # robust: a broker that is down does not undo (or fail) the committed batch;
+    # beat's requeue_stalled_sends queues its dispatch later.
+    transaction.on_commit(lambda: tasks.dispatch_batch.delay(batch_id), robust=True)
 
 
 def claim_batch(*, batch_id: int, now: dt.datetime) -> bool:
@@ -187,16 +192,20 @@ def dispatch_batch(*, batch_id: int, now: dt.datetime | None = None) -> dict[str
     messages one read, the guards' handful, and one UPDATE per distinct
     outcome; none per message. Passing messages become ``sending`` and are
     queued for the gateway in chunks of 1,000 on commit.
+
+    The claim is in the same transaction as the guards' updates: a worker
+    killed half way rolls both back, so the batch can be dispatched again
+    (``requeue_stalled_sends``) instead of staying claimed with nothing done.
     """
     now = now or timezone.now()
-    if not claim_batch(batch_id=batch_id, now=now):
-        return None
-    batch = Batch.objects.select_related("sender__organization", "subaccount__organization").get(
-        pk=batch_id
-    )
     outcome: dict[str, int] = defaultdict(int)
     to_send: list[int] = []
     with transaction.atomic():
+        if not claim_batch(batch_id=batch_id, now=now):
+            return None
+        batch = Batch.objects.select_related(
+            "sender__organization", "subaccount__organization"
+        ).get(pk=batch_id)
         rows = list(
             Message.objects.filter(batch_id=batch_id, status__in=NOT_STARTED)
             .order_by("id")
@@ -244,7 +253,8 @@ def _queue_sends(message_ids: list[int]) -> None:
             tasks.send_messages.delay(chunk)
 
     if chunks:
-        transaction.on_commit(queue)
+        # robust: see _queue_dispatch; stalled ``sending`` messages are queued again.
+        transaction.on_commit(queue, robust=True)
 
 
 def send_messages(
@@ -256,14 +266,33 @@ def send_messages(
     the message ``sending`` for a retry (logged) until ``max_attempts``, then
     ``error`` with the gateway's detail in the send log. Messages no longer
     ``sending`` (cancelled, already sent by a redelivered task) are skipped.
+
+    Before the gateway is called, the messages are claimed (``handed_over_at``,
+    committed, rows locked by another run skipped): a second run of the same
+    chunk, at once or later, never hands a message over again. A worker killed
+    between the claim and ``sent`` leaves claimed messages whose hand-over is
+    uncertain; ``resolve_uncertain_sends`` decides what becomes of them.
     """
+    claimed_at = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            number_in(
+                Message.objects.filter(status=MessageStatus.SENDING, handed_over_at__isnull=True),
+                "id",
+                list(message_ids),
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)
+        )
+        if ids:
+            number_in(Message.objects.all(), "id", ids).update(handed_over_at=claimed_at)
+    if not ids:
+        return []
     messages = list(
-        number_in(Message.objects.filter(status=MessageStatus.SENDING), "id", list(message_ids))
+        number_in(Message.objects.all(), "id", ids)
         .select_related("sender__organization")
         .order_by("id")
     )
-    if not messages:
-        return []
     gateways: dict[int, object] = {}
     accepted: list[Message] = []
     failures: dict[str, list[int]] = defaultdict(list)
@@ -287,6 +316,7 @@ def send_messages(
             if attempt < max_attempts:
                 note = f"Gateway error (attempt {attempt} of {max_attempts}), will retry: {detail}"
                 Message.objects.filter(pk__in=ids).update(
+                    handed_over_at=None,  # not accepted: the retry claims it again
                     updated_at=now,
                     status_log=append_log(log_entry(MessageStatus.SENDING, note, now)),
                 )
@@ -308,6 +338,81 @@ def send_messages(
         for sender_id, sent in by_sender.items():
             transaction.on_commit(lambda g=gateways[sender_id], s=sent: g.after_send(s))
     return retry
+
+
+def stalled_dispatch(*, now: dt.datetime | None = None, limit: int = 100_000):
+    """What a lost task left behind: (batch ids never dispatched, message ids still ``sending``).
+
+    A batch due now that no worker claimed within ``STALLED_AFTER`` of its
+    creation, and messages ``sending`` untouched for as long (their task died
+    with a killed worker, or the broker was down when it was queued). Queuing
+    them again is safe: the claim makes a second dispatch a no-op, and
+    ``send_messages`` skips messages no longer ``sending``; a message whose
+    gateway call was made but not recorded before the crash is handed over
+    again with the same ``idempotency_key`` (see ``messaging.gateways``).
+    """
+    now = now or timezone.now()
+    before = now - STALLED_AFTER
+    resolve_uncertain_sends(before=before, now=now)
+    batches = list(
+        Batch.objects.filter(
+            status=BatchStatus.PROCESSING, dispatched_at__isnull=True, created_at__lte=before
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    messages = list(
+        Message.objects.filter(status=MessageStatus.SENDING, updated_at__lte=before)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return batches, sorted(messages)
+
+
+UNCERTAIN_NOT_SENT = (
+    "The worker stopped while handing this message to the channel, which may or may not "
+    "have it. Not sent again, so that it cannot arrive twice; send it again if needed."
+)
+
+
+def resolve_uncertain_sends(*, before: dt.datetime, now: dt.datetime) -> tuple[int, int]:
+    """Messages claimed for the gateway before ``before`` and still ``sending``.
+
+    Their worker died between the claim and ``sent``: the gateway may have
+    accepted them. A gateway that passes ``idempotency_key`` to its provider
+    (``Gateway.idempotent``) gets them again (the provider drops a repeat):
+    the claim is released. Any other gateway could deliver them twice, so they
+    end as ``error`` with the reason in the send log. Returns (released, ended).
+    """
+    uncertain = (
+        Message.objects.filter(
+            status=MessageStatus.SENDING, handed_over_at__lte=before, updated_at__lte=before
+        )
+        .select_related("sender")
+        .only("id", "sender")
+    )
+    release, end = [], []
+    idempotent: dict[int, bool] = {}
+    for message in uncertain[:100_000]:
+        if message.sender_id not in idempotent:
+            idempotent[message.sender_id] = gateway_for(message.sender).idempotent
+        (release if idempotent[message.sender_id] else end).append(message.pk)
+    with transaction.atomic():
+        if release:
+            number_in(Message.objects.filter(status=MessageStatus.SENDING), "id", release).update(
+                handed_over_at=None
+            )
+        if end:
+            entry = log_entry(MessageStatus.ERROR, UNCERTAIN_NOT_SENT, now)
+            number_in(Message.objects.filter(status=MessageStatus.SENDING), "id", end).update(
+                status=MessageStatus.ERROR, updated_at=now, status_log=append_log(entry)
+            )
+            for batch_id in set(
+                Message.objects.filter(pk__in=end[:1000]).values_list("batch_id", flat=True)
+            ):
+                if batch_id:
+                    refresh_batch_status(batch_id=batch_id)
+    return len(release), len(end)
 
 
 def _mark_sent(accepted: Sequence[Message], now: dt.datetime) -> None:

@@ -49,6 +49,16 @@ def dispatch_due_batches() -> None:
         dispatch_batch.delay(batch_id)
 
 
+@shared_task(ignore_result=True, time_limit=120, soft_time_limit=100)
+def requeue_stalled_sends() -> None:
+    """Queue again dispatches and sends whose task was lost (run by beat every minute)."""
+    batch_ids, message_ids = services.stalled_dispatch()
+    for batch_id in batch_ids:
+        dispatch_batch.delay(batch_id)
+    for start in range(0, len(message_ids), services.SEND_CHUNK):
+        send_messages.delay(message_ids[start : start + services.SEND_CHUNK])
+
+
 # acks_late: a message answered 202 must never be lost to a dying worker; the
 # claim on processed_at makes a redelivered task a no-op.
 @shared_task(

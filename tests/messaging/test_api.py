@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from accounts.models import ApiToken
@@ -183,3 +184,32 @@ def test_openapi_and_docs_are_published(client):
 
 def test_send_task_is_importable_for_the_worker():
     assert send_messages.name == "messaging.tasks.send_messages"
+
+
+@pytest.mark.parametrize("where", ["token", "store"])
+def test_database_unreachable_is_503_with_retry_after(api, sender, monkeypatch, where):
+    from django.db import OperationalError
+
+    from messaging import api as api_module
+    from messaging import inbound
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+    if where == "token":
+        monkeypatch.setattr(api_module, "authenticate", down)
+    else:
+        monkeypatch.setattr(inbound, "receive_inbound", down)
+    response = api.post(
+        "/inbound",
+        {
+            "sender": "52811",
+            "from": "+14155550123",
+            "text": "Hi",
+            "channel": "sms",
+            "provider_message_id": "db-down-1",
+        },
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "retry" in response.json()["detail"]

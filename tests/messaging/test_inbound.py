@@ -362,3 +362,26 @@ def test_replies_carry_the_template_of_the_last_message_we_sent(
         ("Thanks!", "promo"),
     ]
     assert list(selectors.replies_for(Actor.for_user(other_agent))) == []
+
+
+def test_a_broker_down_at_commit_still_answers_202_and_beat_processes_it(
+    api, post_inbound, sender, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(process_inbound, "apply_async", down)
+        response = post_inbound("STOP")
+    assert response.status_code == 202, response.content
+    message = inbound_message(response)
+    assert message.processed_at is None
+    Message.objects.filter(pk=message.pk).update(
+        updated_at=timezone.now() - dt.timedelta(minutes=2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        requeue_unprocessed_inbound.delay()
+    assert check(api) is True
+    assert len(replies_to(message)) == 1

@@ -210,3 +210,119 @@ def test_dispatch_queries_do_not_grow_with_the_batch(
         Message.objects.get(batch=batch, subscriber=numbers[0]).failure_category
         == FailureCategory.UNSUBSCRIBE
     )
+
+
+# A worker killed half way, a broker down: nothing stuck, nothing sent twice ---------------
+
+
+def test_a_dispatch_that_dies_half_way_leaves_the_batch_to_dispatch_again(make_batch, monkeypatch):
+    batch = make_batch([FREE, "+14155550102"])
+
+    def killed(**kwargs):
+        raise SystemExit("the worker died")
+
+    monkeypatch.setattr(services, "check_messages", killed)
+    with pytest.raises(SystemExit):
+        services.dispatch_batch(batch_id=batch.pk)
+    monkeypatch.undo()
+    # The claim was rolled back with the rest: no batch claimed with nothing done.
+    assert Batch.objects.get(pk=batch.pk).dispatched_at is None
+    assert services.dispatch_batch(batch_id=batch.pk) == {MessageStatus.SENDING: 2}
+
+
+class CountingGateway(LoopbackGateway):
+    calls: list[int] = []
+
+    def send(self, message, text):
+        self.calls.append(message.pk)
+        return super().send(message, text)
+
+
+def test_beat_requeues_lost_dispatches_and_sends_once(
+    make_batch, settings, eager, django_capture_on_commit_callbacks
+):
+    settings.MESSAGING_GATEWAY = "tests.messaging.test_pipeline.CountingGateway"
+    CountingGateway.calls = []
+    lost_dispatch = make_batch([FREE])  # its dispatch task was lost
+    lost_sends = make_batch(["+14155550102", "+14155550103"])
+    services.dispatch_batch(batch_id=lost_sends.pk)  # its send tasks were lost
+    later = timezone.now() + services.STALLED_AFTER + dt.timedelta(seconds=1)
+    assert services.stalled_dispatch() == ([], [])  # not yet: their tasks may be queued
+    batch_ids, message_ids = services.stalled_dispatch(now=later)
+    assert batch_ids == [lost_dispatch.pk]
+    assert message_ids == sorted(
+        Message.objects.filter(batch=lost_sends).values_list("pk", flat=True)
+    )
+
+    Batch.objects.update(created_at=timezone.now() - services.STALLED_AFTER * 2)
+    Message.objects.update(updated_at=timezone.now() - services.STALLED_AFTER * 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.requeue_stalled_sends.delay()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.requeue_stalled_sends.delay()  # again: nothing left to queue
+    assert statuses(lost_dispatch) == [MessageStatus.DELIVERED]
+    assert statuses(lost_sends) == [MessageStatus.DELIVERED] * 2
+    assert sorted(CountingGateway.calls) == sorted(Message.objects.values_list("pk", flat=True))
+
+
+def test_a_broker_down_at_commit_does_not_fail_the_batch(
+    make_batch, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.dispatch_batch, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = make_batch([FREE])
+    assert statuses(batch) == [MessageStatus.PROCESSING]
+    later = timezone.now() + services.STALLED_AFTER * 2
+    assert services.stalled_dispatch(now=later)[0] == [batch.pk]
+
+
+class DyingGateway(LoopbackGateway):
+    """Accepts the first message, then the worker is killed (SystemExit stands for SIGKILL)."""
+
+    idempotent = False
+    calls: list[int] = []
+    dies = True
+
+    def send(self, message, text):
+        self.calls.append(message.pk)
+        if self.dies and len(self.calls) > 1:
+            raise SystemExit("killed")
+        return super().send(message, text)
+
+
+@pytest.mark.parametrize("idempotent", [False, True])
+def test_a_worker_killed_during_the_hand_over_never_hands_a_message_over_twice(
+    make_batch, settings, eager, django_capture_on_commit_callbacks, idempotent
+):
+    settings.MESSAGING_GATEWAY = "tests.messaging.test_pipeline.DyingGateway"
+    DyingGateway.calls, DyingGateway.idempotent, DyingGateway.dies = [], idempotent, True
+    batch = make_batch([FREE, "+14155550102", "+14155550103"])
+    with pytest.raises(SystemExit), django_capture_on_commit_callbacks(execute=True):
+        services.dispatch_batch(batch_id=batch.pk)
+    first, second, third = Message.objects.filter(batch=batch).order_by("id")
+    assert DyingGateway.calls == [first.pk, second.pk]
+    # The same chunk delivered again (a redelivered task): its messages are claimed.
+    assert services.send_messages(message_ids=[first.pk, second.pk, third.pk]) == []
+    assert DyingGateway.calls == [first.pk, second.pk]
+
+    long_ago = timezone.now() - services.STALLED_AFTER * 2
+    Message.objects.update(updated_at=long_ago)
+    Message.objects.filter(handed_over_at__isnull=False).update(handed_over_at=long_ago)
+    DyingGateway.calls, DyingGateway.dies = [], False
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.requeue_stalled_sends.delay()
+    if idempotent:  # handed over again with the same idempotency key: the provider drops it
+        assert statuses(batch) == [MessageStatus.DELIVERED] * 3
+        assert sorted(DyingGateway.calls) == [first.pk, second.pk, third.pk]
+    else:  # never twice: what may have reached the provider ends as error, with why
+        assert statuses(batch) == [MessageStatus.ERROR] * 3
+        assert DyingGateway.calls == []
+        assert Message.objects.get(pk=first.pk).status_log[-1]["detail"] == (
+            services.UNCERTAIN_NOT_SENT
+        )
+        assert Batch.objects.get(pk=batch.pk).status == BatchStatus.ERROR
