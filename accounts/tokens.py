@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import ApiToken, Organization
+
+logger = logging.getLogger(__name__)
 
 # last_used_at is written at most this often per token, so every API call is not a write.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -43,6 +46,26 @@ def create_token(*, organization: Organization, name: str, created_by=None) -> t
     return token, secret
 
 
+class _SafeCache:
+    """The cache, or nothing while it is unreachable: the database still answers
+    (a Redis restart must not fail API calls)."""
+
+    def __getattr__(self, name):
+        method = getattr(cache, name)
+
+        def call(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:  # redis.ConnectionError and friends
+                logger.warning("Token cache unavailable (%s): using the database", exc)
+                return {} if name == "get_many" else None
+
+        return call
+
+
+_cache = _SafeCache()
+
+
 def _cached(key_hash: str) -> str:
     return f"apitoken:{key_hash}"
 
@@ -63,7 +86,7 @@ def authenticate(secret: str | None) -> ApiToken | None:
     if not secret:
         return None
     key_hash = hash_secret(secret.strip())
-    found = cache.get_many([_cached(key_hash), _ended(key_hash)])
+    found = _cache.get_many([_cached(key_hash), _ended(key_hash)])
     if _ended(key_hash) in found:
         return None
     token = found.get(_cached(key_hash))
@@ -76,12 +99,12 @@ def authenticate(secret: str | None) -> ApiToken | None:
         if token is None:
             return None
         token.senders = {}
-        cache.set(_cached(key_hash), token, CACHE_SECONDS)
+        _cache.set(_cached(key_hash), token, CACHE_SECONDS)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-        cache.set(_cached(key_hash), token, CACHE_SECONDS)
+        _cache.set(_cached(key_hash), token, CACHE_SECONDS)
     return token
 
 
@@ -91,7 +114,7 @@ def remember_sender(token: ApiToken, address: str, sender) -> None:
     if senders is None or senders.get(address) == sender:
         return
     senders[address] = sender
-    cache.set(_cached(token.key_hash), token, CACHE_SECONDS)
+    _cache.set(_cached(token.key_hash), token, CACHE_SECONDS)
 
 
 def cached_sender(token: ApiToken, address: str):
@@ -103,8 +126,8 @@ def end_tokens(key_hashes) -> None:
     """These tokens were revoked or deleted: no cached copy may answer for them again."""
     key_hashes = list(key_hashes)
     if key_hashes:
-        cache.set_many({_ended(h): True for h in key_hashes}, ENDED_SECONDS)
-        cache.delete_many([_cached(h) for h in key_hashes])
+        _cache.set_many({_ended(h): True for h in key_hashes}, ENDED_SECONDS)
+        _cache.delete_many([_cached(h) for h in key_hashes])
 
 
 def forget_organization(organization_id: int) -> None:
@@ -113,7 +136,7 @@ def forget_organization(organization_id: int) -> None:
     hashes = ApiToken.objects.filter(organization_id=organization_id).values_list(
         "key_hash", flat=True
     )
-    cache.delete_many([_cached(h) for h in hashes])
+    _cache.delete_many([_cached(h) for h in hashes])
 
 
 def revoke_token(*, organization: Organization, token_id: int) -> bool:

@@ -113,3 +113,27 @@ def test_changes_to_senders_and_the_organization_apply_at_once(api, org, sender,
     sender.save()
     assert api.get("/suppressions/check", CHECK).status_code == 404
     assert api.get("/suppressions/check", {**CHECK, "sender": "52999"}).status_code == 200
+
+
+def test_api_calls_still_answer_when_the_cache_is_unreachable(api, org, sender, api_token):
+    from django.test import override_settings
+
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    with override_settings(CACHES=dead):
+        assert api.get("/suppressions/check", CHECK).status_code == 200
+        answer = api.post(
+            "/inbound",
+            {
+                "sender": "52811",
+                "from": "+14155550123",
+                "text": "hello",
+                "channel": "sms",
+                "provider_message_id": "while-redis-is-down",
+            },
+        )
+        assert answer.status_code == 202, answer.content
