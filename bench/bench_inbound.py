@@ -281,13 +281,13 @@ function request()
     {["Content-Type"]="application/json", ["Authorization"]="Bearer " .. SECRET}, body)
 end
 function done(summary, latency, requests)
-  io.write(string.format("WRK requests=%d seconds=%.3f non2xx=%d errors=%d\n",
+  io.write(string.format("WRK requests=%d seconds=%.3f non2xx=%d errors=%d\\n",
     summary.requests, summary.duration / 1e6, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
   for _, p in ipairs({50, 95, 99}) do
-    io.write(string.format("WRK p%d=%.3f\n", p, latency:percentile(p) / 1000))
+    io.write(string.format("WRK p%d=%.3f\\n", p, latency:percentile(p) / 1000))
   end
-  io.write(string.format("WRK max=%.3f\n", latency.max / 1000))
+  io.write(string.format("WRK max=%.3f\\n", latency.max / 1000))
 end
 """
 
