@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Sender, SenderKind
-from blocklists.keyword_rules import normalize_text
+from blocklists.keyword_rules import DEFAULT_KEYWORDS, normalize_text, possible_opt_out_rule
 from blocklists.keywords import handle_inbound_text
 from contacts.services import route_inbound
 from messaging.models import Direction, InboundKind, Message, Trigger
@@ -100,14 +100,25 @@ def receive_inbound(
     return Received(message, False)
 
 
+# The default opt-out and opt-in keywords, normalised: what gets ahead of the queue.
+URGENT_KEYWORDS = frozenset(
+    normalize_text(keyword) for kind, keyword, _language in DEFAULT_KEYWORDS if kind != "help"
+)
+
+
 def likely_keyword(text: str) -> bool:
-    """Short enough to be a keyword (every default one is at most two words).
+    """An opt-out or opt-in by its default keywords, or an opt-out in other words.
 
     Decides only the queue priority, never the outcome: the worker classifies
-    with the organization's rules. No query, so the request stays fast.
+    with the organization's rules (a keyword an organization added itself is
+    still applied, in turn). No query, so the request stays fast. Ordinary short
+    texts ("ok", "Question 12") are not urgent: were they, a backlog of them
+    would hold up the STOPs again.
     """
-    normalized = normalize_text(text[:60])
-    return 0 < len(normalized) <= 20 and normalized.count(" ") <= 1
+    normalized = normalize_text(text[:200])
+    if normalized in URGENT_KEYWORDS:
+        return True
+    return possible_opt_out_rule(normalized) is not None
 
 
 def _queue_processing(message_id: int, text: str) -> None:

@@ -385,3 +385,24 @@ def test_a_broker_down_at_commit_still_answers_202_and_beat_processes_it(
         requeue_unprocessed_inbound.delay()
     assert check(api) is True
     assert len(replies_to(message)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("STOP", True),
+        (" stop!! ", True),
+        ("Arrêt", True),
+        ("START", True),
+        ("please stop texting me", True),
+        ("unsubscribe me", True),
+        ("HELP", False),
+        ("ok", False),
+        ("Question 12", False),
+        ("thanks, see you", False),
+        ("Is the store open until the end?", False),
+    ],
+)
+def test_opt_outs_and_opt_ins_get_ahead_of_the_queue_ordinary_texts_do_not(text, urgent):
+    """A backlog of ordinary texts, short ones included, must not hold up a STOP."""
+    assert inbound.likely_keyword(text) is urgent
