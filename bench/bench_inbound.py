@@ -30,9 +30,9 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DB = "handoff_bench_inbound"
+DB = os.environ.get("BENCH_INBOUND_DB", "handoff_bench_inbound")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 QUEUE = f"bench-inbound-{uuid.uuid4().hex[:6]}"
 ENV = {
     **os.environ,
@@ -47,6 +47,7 @@ ENV = {
 }
 os.environ.update(ENV)
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -254,6 +255,26 @@ def unpaced(port: int, secret: str, seconds: int, threads: int) -> dict:
     return {"elapsed": time.monotonic() - started, "latencies": latencies, "errors": errors}
 
 
+def peak_memory(web: subprocess.Popen, worker: subprocess.Popen) -> str:
+    """VmHWM of gunicorn's and the worker's processes (parents and their children)."""
+
+    def hwm(pid: int) -> float:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except FileNotFoundError:
+            pass
+        return 0.0
+
+    def tree(pid: int) -> str:
+        path = Path(f"/proc/{pid}/task/{pid}/children")
+        kids = [int(p) for p in path.read_text().split()] if path.exists() else []
+        return f"{hwm(pid):.0f} MB + children " + "/".join(f"{hwm(k):.0f}" for k in kids) + " MB"
+
+    return f"gunicorn {tree(web.pid)}; worker {tree(worker.pid)}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=200)
@@ -334,6 +355,18 @@ def main() -> None:
         print(f"  {len(top['latencies']) / top['elapsed']:.1f} requests/s")
         print(f"  request latency: {summary(top['latencies'])}")
         print(f"  errors: {len(top['errors'])} {top['errors'][:3]}")
+        memory = peak_memory(web, worker)
+        print(f"peak memory: {memory}")
+        import results
+
+        results.record(
+            f"Inbound at {args.rate}/s with 10% STOP",
+            f"webhook to blocked, gunicorn -w {args.gunicorn_workers} + Celery worker "
+            f"(concurrency {args.concurrency}), {args.seconds} s",
+            f"reached {result['sent'] / result['elapsed']:.1f} requests/s; request "
+            f"{summary(result['latencies'])}; STOP 202 → blocked {summary(result['blocked'])}",
+            f"{memory}; errors {len(result['errors'])}",
+        )
     finally:
         for process in (web, worker):
             process.terminate()

@@ -61,6 +61,13 @@ def percentiles(samples: list[float]) -> str:
     )
 
 
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def number(i: int) -> str:
     # +1 415 2xx xxxx .. valid US numbers, distinct per i (i < 8,000,000).
     return f"+1415{2000000 + i:07d}"
@@ -318,7 +325,7 @@ def bench_check_http(org, sender, samples: int) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         headers = {"Authorization": f"Bearer {secret}", "Host": "127.0.0.1"}
         rng = random.Random(12)
         timings = []
@@ -338,6 +345,80 @@ def bench_check_http(org, sender, samples: int) -> None:
         print(
             f"GET suppressions/check through gunicorn (2 workers, DEBUG off, keep-alive), "
             f"{samples} samples: {percentiles(timings)}"
+        )
+        # The floor: the two lookups the check needs, bare SQL from this process.
+        floor = []
+        with connection.cursor() as cursor:
+            for _ in range(samples):
+                subscriber = number(rng.randrange(0, 2_000_000))
+                started = time.perf_counter()
+                cursor.execute(
+                    "SELECT 1 FROM blocklists_blocklistentry WHERE sender_id = %s "
+                    "AND subscriber = %s",
+                    [sender.pk, subscriber],
+                )
+                cursor.fetchall()
+                cursor.execute(
+                    "SELECT id, scope, code FROM blocklists_interception WHERE number = %s "
+                    "AND expires_at > now() AND (scope = 'global' OR organization_id = %s)",
+                    [subscriber, org.pk],
+                )
+                cursor.fetchall()
+                floor.append(time.perf_counter() - started)
+        print(f"bare SQL of one check ({samples} samples): {percentiles(floor)}")
+        # 100,000 subscribers (10% blocked) in one POST through gunicorn.
+        import json
+
+        subscribers = [number(i) if i % 10 == 0 else number(4_000_000 + i) for i in range(100_000)]
+        payload = json.dumps({"sender": sender.address, "to": subscribers})
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            connection_.request(
+                "POST",
+                "/api/v1/suppressions/check",
+                payload,
+                {**headers, "Content-Type": "application/json"},
+            )
+            response = connection_.getresponse()
+            body = response.read()
+            runs.append(time.perf_counter() - started)
+            assert response.status == 200, body[:300]
+        blocked = len(json.loads(body)["blocked"])
+        print(
+            f"POST suppressions/check, 100,000 through gunicorn: "
+            f"{' / '.join(f'{r:.2f}' for r in runs)} s, {blocked:,} blocked"
+        )
+        with connection.cursor() as cursor:
+            started = time.perf_counter()
+            cursor.execute(
+                "SELECT subscriber FROM blocklists_blocklistentry WHERE sender_id = %s "
+                "AND subscriber = ANY(%s)",
+                [sender.pk, subscribers],
+            )
+            cursor.fetchall()
+            cursor.execute(
+                "SELECT number FROM blocklists_interception WHERE number = ANY(%s) "
+                "AND expires_at > now() AND (scope = 'global' OR organization_id = %s)",
+                [subscribers, org.pk],
+            )
+            cursor.fetchall()
+            batch_floor = time.perf_counter() - started
+        print(f"bare SQL of the 100,000 check: {batch_floor:.2f} s")
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+        workers = [int(p) for p in children.read_text().split()]
+        memory = " / ".join(f"{peak_rss_mb(p):.0f}" for p in workers)
+        results.record(
+            "Suppression check, single",
+            f"`GET /api/v1/suppressions/check` through gunicorn, {samples} requests",
+            percentiles(timings).replace("   ", ", "),
+            f"bare SQL (the two lookups): {percentiles(floor).replace('   ', ', ')}",
+        )
+        results.record(
+            "Suppression check, 100,000 batch",
+            "`POST /api/v1/suppressions/check` through gunicorn, 3 runs",
+            " / ".join(f"{r:.2f} s" for r in runs) + f"; gunicorn workers peak {memory} MB",
+            f"bare SQL (two `= ANY` queries): {batch_floor:.2f} s",
         )
     finally:
         server.terminate()

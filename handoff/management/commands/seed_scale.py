@@ -115,6 +115,8 @@ class Command(BaseCommand):
             raise CommandError("--blocklist-senders must be between 1 and --senders.")
         if o["numbers"] < 1 or o["numbers"] > NUMBER_SPACE // 100:
             raise CommandError(f"--numbers must be between 1 and {NUMBER_SPACE // 100:,}.")
+        if o["interceptions"] > NUMBER_SPACE // 2 or o["entries"] > NUMBER_SPACE // 2:
+            raise CommandError(f"At most {NUMBER_SPACE // 2:,} entries or interceptions.")
         if o["contacts"] > o["numbers"]:
             raise CommandError("--contacts cannot exceed --numbers (one phone number each).")
         slug = o["org_slug"]
@@ -214,7 +216,7 @@ class ScaleSeeder:
         senders = self.sender_ids[: o["blocklist_senders"]]
         per_sender = -(-o["entries"] // len(senders))
         # Each sender blocks 5% of a number space that includes the messaged numbers.
-        space = max(per_sender * 20, o["numbers"])
+        space = min(NUMBER_SPACE, max(per_sender * 20, o["numbers"]))
         emitted = 0
         for sender_id in senders:
             for index in rng.sample(range(space), min(per_sender, o["entries"] - emitted)):
@@ -230,7 +232,7 @@ class ScaleSeeder:
     def interceptions(self) -> Iterator[tuple]:
         o, rng = self.o, self.rng("interceptions")
         # Distinct numbers: at most one global and one local interception per number.
-        space = max(o["interceptions"] * 10, o["numbers"])
+        space = min(NUMBER_SPACE, max(o["interceptions"] * 10, o["numbers"]))
         for i, index in enumerate(rng.sample(range(space), o["interceptions"])):
             local = rng.random() < 0.1
             # Even rows expired before today's midnight; odd ones expire after tomorrow's.
