@@ -169,13 +169,6 @@ def start_worker():
     return process, queue
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -215,7 +208,7 @@ def main() -> None:
         while job.status not in ("done", "failed", "cancelled"):
             time.sleep(0.2)
             job.refresh_from_db()
-        peak_mb = peak_rss_mb(process.pid)
+        peak_mb = results.peak_rss_mb(process.pid)
         where = f"the Celery worker (pid {process.pid}, pool solo, queue {queue})"
         process.terminate()
         process.wait(timeout=30)

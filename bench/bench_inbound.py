@@ -258,19 +258,11 @@ def unpaced(port: int, secret: str, seconds: int, threads: int) -> dict:
 def peak_memory(web: subprocess.Popen, worker: subprocess.Popen) -> str:
     """VmHWM of gunicorn's and the worker's processes (parents and their children)."""
 
-    def hwm(pid: int) -> float:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except FileNotFoundError:
-            pass
-        return 0.0
+    from results import children, peak_rss_mb
 
     def tree(pid: int) -> str:
-        path = Path(f"/proc/{pid}/task/{pid}/children")
-        kids = [int(p) for p in path.read_text().split()] if path.exists() else []
-        return f"{hwm(pid):.0f} MB + children " + "/".join(f"{hwm(k):.0f}" for k in kids) + " MB"
+        kids = "/".join(f"{peak_rss_mb(k):.0f}" for k in children(pid))
+        return f"{peak_rss_mb(pid):.0f} MB + children {kids} MB"
 
     return f"gunicorn {tree(web.pid)}; worker {tree(worker.pid)}"
 

@@ -61,13 +61,6 @@ def percentiles(samples: list[float]) -> str:
     )
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def number(i: int) -> str:
     # +1 415 2xx xxxx .. valid US numbers, distinct per i (i < 8,000,000).
     return f"+1415{2000000 + i:07d}"
@@ -405,9 +398,7 @@ def bench_check_http(org, sender, samples: int) -> None:
             cursor.fetchall()
             batch_floor = time.perf_counter() - started
         print(f"bare SQL of the 100,000 check: {batch_floor:.2f} s")
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
-        workers = [int(p) for p in children.read_text().split()]
-        memory = " / ".join(f"{peak_rss_mb(p):.0f}" for p in workers)
+        memory = " / ".join(f"{results.peak_rss_mb(p):.0f}" for p in results.children(server.pid))
         results.record(
             "Suppression check, single",
             f"`GET /api/v1/suppressions/check` through gunicorn, {samples} requests",

@@ -56,3 +56,20 @@ def machine() -> str:
         kb = int(meminfo.read_text().split()[1])
         memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
     return f"{cores} cores{memory}, {platform.system()} {platform.release()}"
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident memory (VmHWM) of a process, in MB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    """The process's direct children (gunicorn's workers, a Celery pool's processes)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []

@@ -70,21 +70,6 @@ def fmt(s: dict[str, float]) -> str:
     return f"p50 {s['p50']:.1f} / p95 {s['p95']:.1f} / p99 {s['p99']:.1f} ms"
 
 
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except FileNotFoundError:
-        pass
-    return 0.0
-
-
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -145,8 +130,8 @@ class Gunicorn:
         raise RuntimeError("gunicorn did not start")
 
     def peak_memory(self) -> str:
-        workers = [peak_rss_mb(pid) for pid in children(self.process.pid)]
-        master = peak_rss_mb(self.process.pid)
+        workers = [results.peak_rss_mb(pid) for pid in results.children(self.process.pid)]
+        master = results.peak_rss_mb(self.process.pid)
         shown = " / ".join(f"{w:.0f}" for w in workers)
         return f"gunicorn master {master:.0f} MB, workers {shown} MB"
 
