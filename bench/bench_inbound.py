@@ -273,10 +273,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--max-seconds", type=int, default=20)
-    parser.add_argument("--port", type=int, default=8766)
+    # A fixed default port once met another checkout's gunicorn: pick a free one.
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4, help="Celery worker processes")
     args = parser.parse_args()
+    if not args.port:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
 
     recreate_database()
     secret, sender_id = seed()
