@@ -50,5 +50,28 @@ migrate: install
 seed: install
 	DEBUG=true $(BIN)/python manage.py seed_demo
 
+# Scale benchmarks (PostgreSQL and Redis on 127.0.0.1; not part of `make test`). Seeds the
+# seed_scale data once, runs every benchmark with its comparison, rewrites the results
+# table in docs/performance.md. Takes about an hour on 2 cores.
+BENCH_PG := postgres://postgres@127.0.0.1:5432
+BENCH_DB ?= handoff_scale
+BENCH_REDIS ?= redis://127.0.0.1:6379/10
+BENCH_ENV := DEBUG=true REDIS_URL=$(BENCH_REDIS)
+
+bench: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@mkdir -p var/bench && rm -f var/bench/results.jsonl
+	@for db in $(BENCH_DB) $(BENCH_DB)_import $(BENCH_DB)_messaging $(BENCH_DB)_interceptions; do \
+		createdb -h 127.0.0.1 -U postgres $$db 2>/dev/null || true; \
+		$(BENCH_ENV) DATABASE_URL=$(BENCH_PG)/$$db $(BIN)/python manage.py migrate --noinput -v 0; \
+	done
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_PG)/$(BENCH_DB) $(BIN)/python manage.py seed_scale
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_PG)/$(BENCH_DB) $(BIN)/python bench/scale.py search
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_import $(BIN)/python bench/bench_import.py --worker --compare
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_messaging $(BIN)/python bench/bench_messaging.py
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_PG)/$(BENCH_DB)_interceptions $(BIN)/python bench/bench_interceptions.py
+	BENCH_INBOUND_DB=$(BENCH_DB)_inbound BENCH_REDIS_URL=$(BENCH_REDIS) $(BIN)/python bench/bench_inbound.py
+	$(BIN)/python bench/scale.py report
+
 clean:
 	rm -rf var/celery var/cache var/e2e var/test-*.sqlite3*

@@ -13,6 +13,16 @@ process's peak RSS. PostgreSQL only.
     # through a real Celery worker on Redis:
     DEBUG=true DATABASE_URL=... REDIS_URL=redis://127.0.0.1:6379/14 \
         .venv/bin/python bench/bench_import.py --worker
+    # plus the comparisons in the same run (needs bench/requirements.txt):
+    DEBUG=true DATABASE_URL=... REDIS_URL=... \
+        .venv/bin/python bench/bench_import.py --worker --compare
+
+``--compare`` then runs, each from the same starting table (the sender reset to
+its ``--existing`` entries): django-import-export (``use_bulk``, ``skip_diff``,
+``import_id_fields`` on (sender, subscriber), phone numbers normalised by a
+widget calling the same ``PhoneNormalizer``) on the first ``--iex-rows`` rows of
+the same file; and the floor: PostgreSQL ``COPY`` of the already-normalised new
+rows (what the import added, exported first) into the same indexed table.
 """
 
 import argparse
@@ -25,6 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 
@@ -32,6 +43,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import results  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.files import File  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -157,17 +169,12 @@ def start_worker():
     return process, queue
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--existing", type=int, default=1_000_000)
+    parser.add_argument("--compare", action="store_true", help="django-import-export, bare COPY")
+    parser.add_argument("--iex-rows", type=int, default=100_000, help="rows for import-export")
     parser.add_argument(
         "--worker",
         action="store_true",
@@ -201,7 +208,7 @@ def main() -> None:
         while job.status not in ("done", "failed", "cancelled"):
             time.sleep(0.2)
             job.refresh_from_db()
-        peak_mb = peak_rss_mb(process.pid)
+        peak_mb = results.peak_rss_mb(process.pid)
         where = f"the Celery worker (pid {process.pid}, pool solo, queue {queue})"
         process.terminate()
         process.wait(timeout=30)
@@ -214,9 +221,125 @@ def main() -> None:
     )
     print(f"elapsed {elapsed:.1f} s  ->  {job.rows_read / elapsed:,.0f} rows/s end to end")
     print(f"peak RSS of {where}: {peak_mb:.0f} MB")
+    rate = job.rows_read / elapsed
+    where_short = "Celery worker" if worker else "in-process"
+    results.record(
+        "CSV import of 1,000,000 rows",
+        f"{job.rows_read:,} rows into a sender with {args.existing:,}, {where_short}",
+        f"{rate:,.0f} rows/s ({elapsed:.1f} s), peak RSS {peak_mb:.0f} MB",
+        "",
+    )
+    if args.compare:
+        compare(sender, job, path, args, rate)
     job.file.delete(save=False)
     if job.errors_file:
         job.errors_file.delete(save=False)
+
+
+def compare(sender, job, path: Path, args, handoff_rate: float) -> None:
+    """django-import-export and the bare COPY floor, from the same starting table."""
+    from django.db import transaction
+    from import_export import fields, resources, widgets
+
+    from accounts.normalization import PhoneNormalizer
+    from blocklists.models import BlocklistEntry
+
+    normalised = Path(settings.MEDIA_ROOT) / "normalised.tsv"
+    with (
+        connection.cursor() as cursor,
+        open(normalised, "wb") as out,
+        cursor.cursor.copy(
+            "COPY (SELECT sender_id, subscriber, reason, source, excluded_at "
+            "FROM blocklists_blocklistentry WHERE import_job_id = %s) TO STDOUT",
+            [job.pk],
+        ) as copy,
+    ):
+        for data in copy:
+            out.write(data)
+    new_rows = job.rows_added
+
+    seed(args.existing)
+    started = time.perf_counter()
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            "COPY blocklists_blocklistentry (sender_id, subscriber, reason, source, excluded_at) "
+            "FROM STDIN"
+        ) as copy,
+        open(normalised, "rb") as handle,
+    ):
+        while data := handle.read(1 << 20):
+            copy.write(data)
+    copy_elapsed = time.perf_counter() - started
+    copy_rate = job.rows_read / copy_elapsed
+    print(
+        f"bare COPY of the {new_rows:,} normalised new rows: {copy_elapsed:.1f} s "
+        f"= {copy_rate:,.0f} input rows/s equivalent"
+    )
+
+    normalizer = PhoneNormalizer("US")
+
+    class PhoneWidget(widgets.CharWidget):
+        def clean(self, value, row=None, **kwargs):
+            e164, problem = normalizer.try_normalize(value or "")
+            if problem:
+                raise ValueError(problem)
+            return e164
+
+    class EntryResource(resources.ModelResource):
+        subscriber = fields.Field(
+            attribute="subscriber", column_name="mobile", widget=PhoneWidget()
+        )
+        sender = fields.Field(attribute="sender_id", column_name="sender")
+        reason = fields.Field(attribute="reason", column_name="reason")
+        source = fields.Field(attribute="source", column_name="source")
+        excluded_at = fields.Field(
+            attribute="excluded_at",
+            column_name="excluded_at",
+            widget=widgets.DateTimeWidget(format="%Y-%m-%d %H:%M:%S%z"),
+        )
+
+        class Meta:
+            model = BlocklistEntry
+            fields = ("sender", "subscriber", "reason", "source", "excluded_at")
+            import_id_fields = ("sender", "subscriber")
+            use_bulk = True
+            skip_diff = True
+            batch_size = 5000
+
+    import tablib
+
+    seed(args.existing)
+    dataset = tablib.Dataset(headers=["sender", "mobile", "reason", "source", "excluded_at"])
+    now = "2026-01-01 00:00:00+0000"
+    with open(path, encoding="utf-8") as handle:
+        next(handle)
+        for line, _ in zip(handle, range(args.iex_rows), strict=False):
+            dataset.append([sender.pk, line.split(",")[1], "list_cleanup", "csv", now])
+    started = time.perf_counter()
+    with transaction.atomic():
+        result = EntryResource().import_data(dataset, raise_errors=False, collect_failed_rows=True)
+    iex_elapsed = time.perf_counter() - started
+    iex_rate = len(dataset) / iex_elapsed
+    print(
+        f"django-import-export {len(dataset):,} rows: {iex_elapsed:.1f} s = "
+        f"{iex_rate:,.0f} rows/s; "
+        f"totals {dict(result.totals)}; invalid rows {len(result.invalid_rows)}"
+    )
+    print(
+        f"Handoff {handoff_rate:,.0f} rows/s = {handoff_rate / iex_rate:.1f}x import-export; "
+        f"bare COPY {copy_rate:,.0f} = {copy_rate / handoff_rate:.2f}x Handoff"
+    )
+    results.record(
+        "CSV import of 1,000,000 rows",
+        "comparisons, same table and file",
+        f"{handoff_rate:,.0f} rows/s",
+        f"django-import-export (use_bulk, skip_diff, on the first {len(dataset):,} rows): "
+        f"{iex_rate:,.0f} rows/s = Handoff {handoff_rate / iex_rate:.1f}x; bare COPY of the "
+        f"{new_rows:,} normalised new rows: {copy_elapsed:.1f} s = {copy_rate:,.0f} input rows/s "
+        f"(Handoff takes {copy_rate / handoff_rate:.2f}x as long)",
+    )
+    seed(args.existing)
 
 
 if __name__ == "__main__":

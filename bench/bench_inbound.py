@@ -36,9 +36,9 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DB = "handoff_bench_inbound"
+DB = os.environ.get("BENCH_INBOUND_DB", "handoff_bench_inbound")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 QUEUE = f"bench-inbound-{uuid.uuid4().hex[:6]}"
 ENV = {
     **os.environ,
@@ -53,6 +53,7 @@ ENV = {
 }
 os.environ.update(ENV)
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -368,6 +369,18 @@ def unpaced(port: int, secret: str, seconds: int, threads: int) -> dict:
     return {"elapsed": time.monotonic() - started, "latencies": latencies, "errors": errors}
 
 
+def peak_memory(web: subprocess.Popen, worker: subprocess.Popen) -> str:
+    """VmHWM of gunicorn's and the worker's processes (parents and their children)."""
+
+    from results import children, peak_rss_mb
+
+    def tree(pid: int) -> str:
+        kids = "/".join(f"{peak_rss_mb(k):.0f}" for k in children(pid))
+        return f"{peak_rss_mb(pid):.0f} MB + children {kids} MB"
+
+    return f"gunicorn {tree(web.pid)}; worker {tree(worker.pid)}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=200)
@@ -375,10 +388,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (max)")
     parser.add_argument("--max-seconds", type=int, default=20)
-    parser.add_argument("--port", type=int, default=8766)
+    # A fixed default port once met another checkout's gunicorn: pick a free one.
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4, help="Celery worker processes")
     args = parser.parse_args()
+    if not args.port:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
 
     recreate_database()
     secret, sender_id = seed()
@@ -444,6 +464,8 @@ def main() -> None:
         print(f"  STOPs never seen blocked: {result['stops'] - len(result['blocked'])}")
         print(f"  errors: {len(result['errors'])} {result['errors'][:3]}")
 
+        memory = peak_memory(web, worker)  # before the worker stops
+        print(f"peak memory: {memory}")
         # The endpoint alone: stop the worker (what it has not processed stays stored).
         worker.terminate()
         worker.wait(timeout=60)
@@ -473,6 +495,18 @@ def main() -> None:
         print(
             f"  CPU per request (gunicorn + its PostgreSQL backends): {per_request * 1000:.2f} ms"
             f" -> ceiling on 2 idle cores about {2 / per_request:.0f} requests/s"
+        )
+        import results
+
+        results.record(
+            f"Inbound at {args.rate}/s with 10% STOP",
+            f"webhook to blocked, gunicorn -w {args.gunicorn_workers} + Celery worker "
+            f"(concurrency {args.concurrency}), {args.seconds} s; then the endpoint alone",
+            f"reached {result['sent'] / result['elapsed']:.1f} requests/s; request "
+            f"{summary(result['latencies'])}; STOP 202 → blocked {summary(result['blocked'])}; "
+            f"alone {count / max(top['elapsed'], 1e-9):.1f} requests/s, "
+            f"{per_request * 1000:.1f} ms CPU per request",
+            f"{memory}; errors {len(result['errors'])}",
         )
     finally:
         for process in (web, worker):

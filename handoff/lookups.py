@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from accounts.columns import LocalTimeColumn
 from accounts.models import Sender, SenderKind
 from handoff.selectors import read_number
 from messaging.models import Direction, Message
@@ -71,8 +72,8 @@ class MessageLookupTable(tables.Table):
     priority = tables.Column(verbose_name="Priority")
     status = tables.Column(verbose_name="Status")
     text = tables.Column(verbose_name="Message Text", orderable=False)
-    requested_at = tables.DateTimeColumn(verbose_name="Created At", format="Y-m-d H:i T")
-    updated_at = tables.DateTimeColumn(verbose_name="Updated At", format="Y-m-d H:i T")
+    requested_at = LocalTimeColumn(verbose_name="Created At", format="Y-m-d H:i T")
+    updated_at = LocalTimeColumn(verbose_name="Updated At", format="Y-m-d H:i T")
 
     class Meta:
         model = Message

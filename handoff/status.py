@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from accounts.columns import LocalTimeColumn
 from accounts.models import SenderKind
 from handoff.selectors import read_number
 from messaging.models import Message
@@ -89,10 +90,10 @@ class SmsStatusTable(tables.Table):
     segments = tables.Column(verbose_name="Segments")
     subscriber = tables.Column(verbose_name="Recipient")
     template = tables.Column(verbose_name="Template")
-    requested_at = tables.DateTimeColumn(verbose_name="Request time", format="Y-m-d H:i:s")
-    sent_at = tables.DateTimeColumn(verbose_name="Channel send time", format="Y-m-d H:i:s")
-    receipt_at = tables.DateTimeColumn(verbose_name="Receipt time", format="Y-m-d H:i:s")
-    updated_at = tables.DateTimeColumn(verbose_name="Update time", format="Y-m-d H:i:s")
+    requested_at = LocalTimeColumn(verbose_name="Request time", format="Y-m-d H:i:s")
+    sent_at = LocalTimeColumn(verbose_name="Channel send time", format="Y-m-d H:i:s")
+    receipt_at = LocalTimeColumn(verbose_name="Receipt time", format="Y-m-d H:i:s")
+    updated_at = LocalTimeColumn(verbose_name="Update time", format="Y-m-d H:i:s")
     log = tables.Column(verbose_name="Send log", empty_values=(), orderable=False)
 
     class Meta:
