@@ -19,7 +19,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -201,7 +201,6 @@ def _run_chunks(job: ImportJob, mine, report: imports.ErrorsReport, chunk_rows: 
         for chunk in feed:
             now = timezone.now()
             with transaction.atomic():
-                _commit_without_waiting_for_disk()
                 added = imports.merge_chunk(job, chunk.subscribers, at=now)
                 updated = mine.update(
                     rows_read=F("rows_read") + chunk.rows,
@@ -216,20 +215,6 @@ def _run_chunks(job: ImportJob, mine, report: imports.ErrorsReport, chunk_rows: 
                     # Cancelled (or claimed again elsewhere): undo this chunk and stop.
                     raise _Stopped
             report.add(chunk.invalid)
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """A chunk's commit does not wait for its WAL to reach the disk (PostgreSQL).
-
-    Safe here: the chunk's entries, events and counters commit together, so a
-    database crash can only lose whole chunks, which leaves the job ``running``
-    until ``fail_stale_imports`` fails it and a rerun adds them again. The job's
-    final update is an ordinary commit, which flushes every chunk before it, so a
-    job that says done is on disk.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _store_errors(job: ImportJob, report: imports.ErrorsReport, target) -> None:
