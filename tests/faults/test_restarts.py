@@ -51,6 +51,21 @@ def summary(responses, elapsed) -> str:
     )
 
 
+def restart_a_third_in(server, pause: float, seconds: float, window: dict):
+    """What ``run_paced`` calls: stop ``server`` a third of the way in, start it after
+    ``pause`` seconds, and note when (``window["down"]``, ``window["up"]``)."""
+
+    def restart(t0: float) -> None:
+        time.sleep(max(0.0, t0 + seconds / 3 - time.monotonic()))
+        window["down"] = time.monotonic() - t0
+        server.stop()
+        time.sleep(pause)
+        server.start()
+        window["up"] = time.monotonic() - t0
+
+    return restart
+
+
 def test_redis_restarted_under_inbound_traffic_loses_no_message(stack):
     seconds = volume(15, 60)
     secret = stack.action("seed")["secret"]
@@ -58,13 +73,7 @@ def test_redis_restarted_under_inbound_traffic_loses_no_message(stack):
     port = stack.start_gunicorn()
     window = {}
 
-    def restart_redis(t0: float) -> None:
-        time.sleep(max(0.0, t0 + seconds / 3 - time.monotonic()))
-        window["down"] = time.monotonic() - t0
-        stack.redis.stop()
-        time.sleep(3)
-        stack.redis.start()
-        window["up"] = time.monotonic() - t0
+    restart_redis = restart_a_third_in(stack.redis, 3, seconds, window)
 
     responses, elapsed = run_paced(
         port, inbound_request(secret, "redis"), volume(50, 200), seconds, during=restart_redis
@@ -94,13 +103,7 @@ def test_postgresql_restarted_under_inbound_traffic_answers_503_then_recovers(st
     port = stack.start_gunicorn()
     window = {}
 
-    def restart_postgresql(t0: float) -> None:
-        time.sleep(max(0.0, t0 + seconds / 3 - time.monotonic()))
-        window["down"] = time.monotonic() - t0
-        stack.pg.stop()
-        time.sleep(5)
-        stack.pg.start()
-        window["up"] = time.monotonic() - t0
+    restart_postgresql = restart_a_third_in(stack.pg, 5, seconds, window)
 
     responses, elapsed = run_paced(
         port, inbound_request(secret, "pg"), volume(50, 100), seconds, during=restart_postgresql
