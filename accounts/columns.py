@@ -1,7 +1,19 @@
 """Table columns shared by the list pages."""
 
+import functools
+import inspect
+from urllib.parse import quote
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db.models import Model
+from django.urls import get_script_prefix, reverse
 from django.utils import dateformat, timezone
-from django_tables2 import Column
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import mark_safe
+from django_tables2 import Column, Table
+from django_tables2.utils import Accessor
 
 
 class LocalTimeColumn(Column):
@@ -17,3 +29,111 @@ class LocalTimeColumn(Column):
 
     def render(self, value):
         return dateformat.format(timezone.localtime(value), self.format)
+
+
+class FastRowsTable(Table):
+    """A django-tables2 table whose body rows are rendered in one Python loop.
+
+    django-tables2 renders each cell through the template engine and inspects the
+    render method's signature for every cell: about 70% of a 50-row search page.
+    This renders the same HTML (a test compares both, cell for cell) with the work
+    that does not depend on the row done once per column. Headers, sorting, paging
+    and exports stay django-tables2's. Columns with ``linkify`` are not supported.
+    """
+
+    class Meta:
+        template_name = "django_tables2/fast_rows.html"
+
+    def tbody_html(self) -> str:
+        cells = [_CellPlan(self, column) for column in self.columns]
+        rows = []
+        for row in self.paginated_rows:
+            record = row.record
+            tds = "".join([plan.td(record, row) for plan in cells])
+            rows.append(f"<tr {row.attrs.as_html()}>{tds}</tr>")
+        return mark_safe("\n".join(rows))  # noqa: S308 (every cell is escaped by _CellPlan)
+
+
+class _CellPlan:
+    """What ``BoundRow.get_cell`` works out for every cell, worked out once per column."""
+
+    def __init__(self, table: Table, bound_column):
+        column = bound_column.column
+        if bound_column.link:
+            raise ImproperlyConfigured(f"{bound_column.name}: FastRowsTable has no linkify")
+        self.bound_column = bound_column
+        self.table = table
+        self.accessor = Accessor(bound_column.accessor)
+        self.empty_values = column.empty_values
+        self.default = bound_column.default
+        self.render = bound_column.render
+        self.wants = set(inspect.signature(self.render).parameters)
+        self.localize = column.localize
+        self.display = None  # "get_<field>_display", decided on the first record
+        self.attrs_html = None
+
+    def value(self, record):
+        if self.display is None:
+            self.display = ""
+            penultimate, remainder = self.accessor.penultimate(record)
+            if isinstance(penultimate, Model):
+                try:
+                    field = self.accessor.get_field(record)
+                except FieldDoesNotExist:
+                    field = None
+                display = f"get_{remainder}_display"
+                if getattr(field, "choices", ()) and hasattr(penultimate, display):
+                    self.display = remainder
+        if self.display:
+            penultimate, _ = self.accessor.penultimate(record)
+            return getattr(penultimate, f"get_{self.display}_display")()
+        try:
+            return self.accessor.resolve(record)
+        except Exception:
+            return None
+
+    def td(self, record, row) -> str:
+        value = self.value(record)
+        if value in self.empty_values:
+            content = self.default
+        else:
+            offered = {
+                "value": value,
+                "record": record,
+                "column": self.bound_column.column,
+                "bound_column": self.bound_column,
+                "bound_row": row,
+                "table": self.table,
+            }
+            content = self.render(**{name: offered[name] for name in self.wants})
+        if self.localize is True:
+            content = localize(content, use_l10n=True)
+        elif self.localize is False:
+            content = localize(content, use_l10n=False)
+        else:
+            content = localize(content)
+        if self.attrs_html is None:
+            column = self.bound_column
+            column.current_value, column.current_record = content, record
+            self.attrs_html = column.attrs["td"].as_html()
+        return f"<td {self.attrs_html}>{conditional_escape(content)}</td>"
+
+
+SENTINEL = 918273645546372819
+
+
+@functools.cache
+def _url_template(name: str, prefix: str) -> tuple[str, str]:
+    url = reverse(name, args=[SENTINEL])
+    if url.count(str(SENTINEL)) != 1:
+        raise ImproperlyConfigured(f"{name}: needs one argument for url_for_each")
+    before, _, after = url.partition(str(SENTINEL))
+    return before, after
+
+
+def url_for_each(name: str, value: object) -> str:
+    """``reverse(name, args=[value])`` for a one-argument URL, without resolving the
+    pattern again for every row of a table: reverse once, then fill the value in,
+    quoted the way ``reverse`` quotes it."""
+    before, after = _url_template(name, get_script_prefix())
+    return f"{before}{quote(str(value), safe=RFC3986_SUBDELIMS + '/~:@')}{after}"

@@ -365,16 +365,24 @@ def run_search(args) -> None:
                 ),
                 sql(
                     [
+                        # The summary as the page gets it: whole hours from the hourly
+                        # counts, the partial first hour from the messages.
+                        "SELECT status, sum(n) FROM messaging_messagecount "
+                        "WHERE organization_id = %s AND direction = 'outbound' "
+                        "AND channel IN ('sms_short_code', 'sms_long_code') "
+                        "AND hour >= date_trunc('hour', now() - interval '30 days') "
+                        "+ interval '1 hour' GROUP BY status",
                         "SELECT status, count(*) FROM messaging_message WHERE organization_id = %s "
                         "AND direction = 'outbound' AND channel IN ('sms_short_code', "
                         "'sms_long_code') AND requested_at >= now() - interval '30 days' "
-                        "GROUP BY status",
+                        "AND requested_at < date_trunc('hour', now() - interval '30 days') "
+                        "+ interval '1 hour' GROUP BY status",
                         "SELECT m.* FROM messaging_message m WHERE organization_id = %s "
                         "AND direction = 'outbound' AND status = %s "
                         "AND requested_at >= now() - interval '30 days' "
                         "ORDER BY requested_at DESC, id DESC LIMIT 51",
                     ],
-                    lambda i: [(org.pk,), (org.pk, ("send_failed", "delivered")[i % 2])],
+                    lambda i: [(org.pk,), (org.pk,), (org.pk, ("send_failed", "delivered")[i % 2])],
                 ),
                 "admin changelist `list_filter` status + date",
             ),

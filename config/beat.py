@@ -35,6 +35,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "messaging.tasks.requeue_stalled_sends",
         "schedule": 60.0,
     },
+    # Every minute: fold the rows the message-count triggers add into one per hour and
+    # status (messaging.counts). Counts are exact either way; this keeps them small.
+    "compact-message-counts": {
+        "task": "messaging.tasks.compact_message_counts",
+        "schedule": 60.0,
+    },
     # Every night at 03:30 UTC: delete messages older than each organization's retention
     # (default 90 days). Blocklists, active interceptions and audit logs are never purged.
     "purge-old-messages": {

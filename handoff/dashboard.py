@@ -12,7 +12,8 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.access import Actor
 from blocklists.models import BlocklistEvent, InterceptionEvent, InterceptionScope
-from messaging.models import Message
+from messaging.counts import counts_by_status, hourly
+from messaging.models import Message, MessageCount
 from messaging.statuses import MessageStatus
 
 DAYS = 30
@@ -67,6 +68,21 @@ def _series(title: str, queryset, field: str, days: list[dt.date], zone) -> Seri
     return Series(title, per_day[-1][1], sum(n for _, n in per_day), per_day)
 
 
+def _failed_series(counts, since: dt.datetime, days: list[dt.date], zone) -> Series:
+    """Failed messages per day, from the hourly message counts (not millions of rows).
+
+    An hour counts on the day it starts in the viewer's zone: exact for every zone a
+    whole number of hours from UTC.
+    """
+    failed = counts.filter(status__in=[MessageStatus.SEND_FAILED, MessageStatus.PROCESS_FAILED])
+    per_day: dict[dt.date, int] = {}
+    for hour, _status, n in hourly(failed, since=since):
+        day = hour.astimezone(zone).date()
+        per_day[day] = per_day.get(day, 0) + n
+    series = [(day, per_day.get(day, 0)) for day in days]
+    return Series("Failed messages", series[-1][1], sum(n for _, n in series), series)
+
+
 def dashboard(actor: Actor) -> dict:
     """Opt-outs, opt-ins, interceptions created and messages per status; one query each."""
     zone = actor.organization.zone if actor.organization else dt.UTC
@@ -92,25 +108,12 @@ def dashboard(actor: Actor) -> dict:
             zone,
         ),
         _series("Interceptions created", interceptions, "created_at", days, zone),
-        _series(
-            "Failed messages",
-            actor.scope(
-                Message.objects.filter(
-                    requested_at__gte=since,
-                    status__in=[MessageStatus.SEND_FAILED, MessageStatus.PROCESS_FAILED],
-                )
-            ),
-            "requested_at",
-            days,
-            zone,
-        ),
+        _failed_series(actor.scope(MessageCount.objects.all()), since, days, zone),
     ]
-    by_status = dict(
-        actor.scope(Message.objects.filter(requested_at__gte=since, direction="outbound"))
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
+    by_status = counts_by_status(
+        actor.scope(Message.objects.filter(direction="outbound")),
+        actor.scope(MessageCount.objects.filter(direction="outbound")),
+        since=since,
     )
     statuses = [
         (label, by_status[value]) for value, label in MessageStatus.choices if value in by_status

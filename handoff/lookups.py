@@ -5,11 +5,10 @@ from __future__ import annotations
 import django_filters
 import django_tables2 as tables
 from django import forms
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from accounts.columns import LocalTimeColumn
+from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import Sender, SenderKind
 from handoff.selectors import read_number
 from messaging.models import Direction, Message
@@ -64,7 +63,7 @@ class MessageLookupFilter(django_filters.FilterSet):
         return queryset.filter(subscriber=lookup.value) if lookup.value else queryset
 
 
-class MessageLookupTable(tables.Table):
+class MessageLookupTable(FastRowsTable):
     subscriber = tables.Column(verbose_name="Customer number")
     sender = tables.Column(verbose_name="Channel", accessor="sender__address", order_by="sender")
     direction = tables.Column(verbose_name="Direction")
@@ -75,7 +74,7 @@ class MessageLookupTable(tables.Table):
     requested_at = LocalTimeColumn(verbose_name="Created At", format="Y-m-d H:i T")
     updated_at = LocalTimeColumn(verbose_name="Updated At", format="Y-m-d H:i T")
 
-    class Meta:
+    class Meta(FastRowsTable.Meta):
         model = Message
         fields = [
             "subscriber",
@@ -92,7 +91,7 @@ class MessageLookupTable(tables.Table):
         attrs = {"class": "table table-hover table-sm align-middle", "id": "lookup-table"}
 
     def render_subscriber(self, value):
-        url = reverse("handoff:number", args=[value])
+        url = url_for_each("handoff:number", value)
         return format_html(
             '<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value
         )
@@ -100,7 +99,7 @@ class MessageLookupTable(tables.Table):
     def render_status(self, record):
         return format_html(
             '<a href="{}" hx-boost="false" title="{}">{}</a>',
-            reverse("messaging:message", args=[record.pk]),
+            url_for_each("messaging:message", record.pk),
             record.status_meaning,
             record.get_status_display(),
         )
@@ -109,7 +108,7 @@ class MessageLookupTable(tables.Table):
         short = value if len(value) <= 60 else value[:57] + "…"
         return format_html(
             '<a class="text-body" href="{}" hx-boost="false">{}</a>',
-            reverse("messaging:message", args=[record.pk]),
+            url_for_each("messaging:message", record.pk),
             short,
         )
 

@@ -6,9 +6,9 @@ import django_filters
 import django_tables2 as tables
 from django import forms
 from django.db.models import OuterRef, Subquery
-from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from handoff.selectors import read_number
 from messaging.models import Direction, Message
 
@@ -61,21 +61,21 @@ class ReplyFilter(django_filters.FilterSet):
         return queryset.filter(subscriber=lookup.value) if lookup.value else queryset
 
 
-class ReplyTable(tables.Table):
-    requested_at = tables.DateTimeColumn(verbose_name="Time", format="Y-m-d H:i T")
+class ReplyTable(FastRowsTable):
+    requested_at = LocalTimeColumn(verbose_name="Time", format="Y-m-d H:i T")
     sender = tables.Column(verbose_name="Operator", accessor="sender__address", order_by="sender")
     subscriber = tables.Column(verbose_name="From")
     last_template = tables.Column(verbose_name="Replied to template", orderable=False)
     text = tables.Column(verbose_name="Content", orderable=False)
 
-    class Meta:
+    class Meta(FastRowsTable.Meta):
         model = Message
         fields = ["requested_at", "sender", "subscriber", "last_template", "text"]
         order_by = "-requested_at"
         attrs = {"class": "table table-hover table-sm align-middle", "id": "replies-table"}
 
     def render_subscriber(self, value):
-        url = reverse("handoff:number", args=[value])
+        url = url_for_each("handoff:number", value)
         return format_html(
             '<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value
         )

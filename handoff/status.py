@@ -8,14 +8,15 @@ import django_filters
 import django_tables2 as tables
 from django import forms
 from django.db.models import Count
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.columns import LocalTimeColumn
+from accounts.access import Actor
+from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import SenderKind
 from handoff.selectors import read_number
-from messaging.models import Message
+from messaging.counts import counts_by_status
+from messaging.models import Message, MessageCount
 from messaging.statuses import MessageStatus
 
 WINDOW_DAYS = 30
@@ -34,17 +35,13 @@ class SmsStatusFilter(django_filters.FilterSet):
         field_name="batch__created_by_name", lookup_expr="iexact", label="User"
     )
     status = django_filters.ChoiceFilter(choices=MessageStatus.choices, empty_label="Any status")
+    # Dates are days in the viewer's time zone, turned into a range of instants so that
+    # the index on requested_at serves them (a date cast of the column could not).
     requested_from = django_filters.DateFilter(
-        field_name="requested_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        method="from_day", label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
     requested_to = django_filters.DateFilter(
-        field_name="requested_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        method="to_day", label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
     class Meta:
@@ -66,25 +63,78 @@ class SmsStatusFilter(django_filters.FilterSet):
             return queryset.none()
         return queryset.filter(subscriber=lookup.value) if lookup.value else queryset
 
+    def from_day(self, queryset, name, value):
+        return queryset.filter(requested_at__gte=day_start(value))
+
+    def to_day(self, queryset, name, value):
+        return queryset.filter(requested_at__lt=day_start(value + dt.timedelta(days=1)))
+
+    def period(self) -> tuple[dt.datetime, dt.datetime | None]:
+        """The requested period, [since, until), never further back than the window."""
+        data = self.form.cleaned_data if self.is_valid() else {}
+        since = window_start()
+        if data.get("requested_from"):
+            since = max(since, day_start(data["requested_from"]))
+        until = None
+        if data.get("requested_to"):
+            until = day_start(data["requested_to"] + dt.timedelta(days=1))
+        return since, until
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether a filter the hourly counts do not know (number, template ...) is set."""
+        data = self.form.cleaned_data if self.is_valid() else {}
+        return any(data.get(name) for name in ("mobile", "template", "label", "user"))
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` in the current (the viewer's) time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def outbound_sms(queryset):
+    return queryset.filter(direction="outbound", channel__in=SMS_KINDS)
+
 
 def sms_in_window(queryset):
     """Outbound SMS requested in the last 30 days: the page never reads further back."""
-    return queryset.filter(
-        direction="outbound", channel__in=SMS_KINDS, requested_at__gte=window_start()
-    )
+    return outbound_sms(queryset).filter(requested_at__gte=window_start())
 
 
-def status_counts(queryset) -> list[tuple[str, str, int]]:
-    """(status, label, count) for the filtered period, in the statuses' own order."""
-    counts = dict(
-        queryset.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
-    )
+def status_counts(actor: Actor, filterset: SmsStatusFilter, unfiltered) -> list[tuple]:
+    """(status, label, count) for the filtered period, every status, in their own order.
+
+    ``unfiltered`` is the page's queryset before the filters. The summary ignores the
+    status filter: it shows what else happened in the period. With only dates (the
+    usual case) the counts come from the hourly message counts, not from millions of
+    rows; a number, template, label or user filter counts the matching messages.
+    """
+    if filterset.number_problem:
+        return []
+    if filterset.narrowed:
+        params = filterset.data.copy()
+        params.pop("status", None)
+        counted = type(filterset)(params, queryset=unfiltered, country=filterset.country).qs
+        counts = dict(
+            counted.order_by()
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .values_list("status", "n")
+        )
+    else:
+        since, until = filterset.period()
+        counts = counts_by_status(
+            outbound_sms(actor.scope(Message.objects.all())),
+            outbound_sms(actor.scope(MessageCount.objects.all())),
+            since=since,
+            until=until,
+        )
     return [
         (value, label, counts[value]) for value, label in MessageStatus.choices if value in counts
     ]
 
 
-class SmsStatusTable(tables.Table):
+class SmsStatusTable(FastRowsTable):
     status = tables.Column(verbose_name="Status")
     user = tables.Column(verbose_name="User", accessor="batch__created_by_name", orderable=False)
     segments = tables.Column(verbose_name="Segments")
@@ -96,7 +146,7 @@ class SmsStatusTable(tables.Table):
     updated_at = LocalTimeColumn(verbose_name="Update time", format="Y-m-d H:i:s")
     log = tables.Column(verbose_name="Send log", empty_values=(), orderable=False)
 
-    class Meta:
+    class Meta(FastRowsTable.Meta):
         model = Message
         fields = [
             "status",
@@ -124,13 +174,13 @@ class SmsStatusTable(tables.Table):
         )
 
     def render_subscriber(self, value):
-        url = reverse("handoff:number", args=[value])
+        url = url_for_each("handoff:number", value)
         return format_html(
             '<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value
         )
 
     def render_log(self, record):
-        url = reverse("messaging:message", args=[record.pk])
+        url = url_for_each("messaging:message", record.pk)
         return format_html('<a href="{}" hx-boost="false">Send log</a>', url)
 
     def value_log(self, record):

@@ -249,3 +249,36 @@ class ClearedTerm(models.Model):
     def save(self, *args, **kwargs):
         self.term = self.term.strip().lower()
         super().save(*args, **kwargs)
+
+
+class MessageCount(models.Model):
+    """How many messages an organization has per hour requested, direction, channel and
+    status: what the SMS Status summary and the Handoff home count, without scanning
+    millions of messages.
+
+    Database triggers on the messages table keep it (migration 0004): every insert,
+    status change and delete adds a row of +n or -n, in the same transaction as the
+    change, so the sums are always exact. Beat folds those rows into one per key
+    (``messaging.counts.compact``); readers always ``SUM(n)``. There is no foreign
+    key: an organization's deletion deletes its messages, whose -n rows follow.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    hour = models.DateTimeField()  # requested_at truncated to the hour, UTC
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    channel = models.CharField(max_length=20, choices=SenderKind.choices)
+    status = models.CharField(max_length=20, choices=MessageStatus.choices)
+    n = models.IntegerField()
+    # False for the rows the triggers add; compaction writes settled rows.
+    settled = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "hour"], name="message_count_org_hour_idx"),
+            models.Index(fields=["id"], condition=Q(settled=False), name="message_count_new_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.channel} {self.status}: {self.n}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from messaging import services
+from messaging import counts, services
 from messaging.gateways import LoopbackGateway
 from messaging.models import Message
 
@@ -89,3 +89,9 @@ def requeue_unprocessed_inbound() -> None:
 def purge_old_messages() -> None:
     """Nightly: messages past their organization's retention go (see the service)."""
     services.purge_old_messages()
+
+
+@shared_task(ignore_result=True, time_limit=120, soft_time_limit=100)
+def compact_message_counts() -> None:
+    """Fold the per-change rows of the message counts (run by beat every minute)."""
+    counts.compact()

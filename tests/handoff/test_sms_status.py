@@ -82,3 +82,37 @@ def test_invalid_number(login, agent, sms):
     assert (
         "not a valid phone number" in login(agent).get(URL, {"mobile": "555-0123"}).content.decode()
     )
+
+
+def test_a_day_is_the_viewers_day_in_the_table_and_in_the_summary(login, agent, org, sender):
+    """From/To are days in the organization's zone (Los Angeles here, 8 hours behind
+    UTC, so the day crosses UTC midnight and starts in the middle of no UTC day); the
+    summary, from the hourly counts, agrees with the table to the message."""
+    org.time_zone = "America/Los_Angeles"
+    org.save()
+    zone = org.zone
+    day = timezone.now().astimezone(zone).date() - dt.timedelta(days=3)
+    midnight = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    for offset, template in (
+        (-30, "before"),
+        (30, "in"),
+        (23 * 60 + 30, "in"),
+        (24 * 60 + 30, "after"),
+    ):
+        batch = create_batch(
+            organization=org,
+            sender=sender,
+            subscribers=["+14155550101"],
+            text="x",
+            template=template,
+        )
+        at = midnight + dt.timedelta(minutes=offset)
+        Message.objects.filter(batch=batch).update(requested_at=at, status="delivered")
+    params = {"requested_from": day.isoformat(), "requested_to": day.isoformat()}
+    html = login(agent).get(URL, params).content.decode()
+    assert rows(html) == 2
+    assert "Delivered: <strong>2</strong>" in html
+    narrowed = login(agent).get(URL, {**params, "template": "in"}).content.decode()
+    assert rows(narrowed) == 2 and "Delivered: <strong>2</strong>" in narrowed
+    everything = login(agent).get(URL).content.decode()
+    assert "Delivered: <strong>4</strong>" in everything
