@@ -421,7 +421,12 @@ def _timeline(agent, customers):
 
 
 def run_report(args) -> None:
-    rows = results.read()
+    # A benchmark run again replaces its earlier figures (the latest per operation and
+    # measure), in the order the operations were first recorded.
+    latest: dict[tuple[str, str], dict] = {}
+    for row in results.read():
+        latest[(row["operation"], row["measure"])] = row
+    rows = list(latest.values())
     if not rows:
         sys.exit(f"No results in {results.RESULTS}: run the benchmarks first.")
     versions = _versions()

@@ -87,7 +87,14 @@ def receive_inbound(
         status_log=[log_entry(MessageStatus.RECEIVED, "Received from the channel.", at)],
     )
     try:
-        with transaction.atomic():
+        if transaction.get_connection().in_atomic_block:
+            # Inside a caller's transaction: a savepoint, so a duplicate leaves it usable.
+            with transaction.atomic():
+                message.save(force_insert=True)
+                _queue_processing(message.pk, text)
+        else:
+            # The webhook's case: one INSERT, committed by itself (no BEGIN and COMMIT
+            # round trips); the processing is queued right after it (on_commit runs at once).
             message.save(force_insert=True)
             _queue_processing(message.pk, text)
     except IntegrityError:

@@ -288,11 +288,15 @@ def send_messages(
             number_in(Message.objects.all(), "id", ids).update(handed_over_at=claimed_at)
     if not ids:
         return []
-    messages = list(
-        number_in(Message.objects.all(), "id", ids)
-        .select_related("sender__organization")
-        .order_by("id")
+    # By primary key alone, senders apart: joined with the sender, the planner can start
+    # from the sender's messages when its statistics lag a big new batch (0.7 s per
+    # 1,000 messages instead of 5 ms, measured with 100,000 just created).
+    messages = list(number_in(Message.objects.all(), "id", ids).order_by("id"))
+    senders = Sender.objects.select_related("organization").in_bulk(
+        {message.sender_id for message in messages}
     )
+    for message in messages:
+        message.sender = senders[message.sender_id]
     gateways: dict[int, object] = {}
     accepted: list[Message] = []
     failures: dict[str, list[int]] = defaultdict(list)

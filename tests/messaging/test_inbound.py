@@ -406,3 +406,25 @@ def test_a_broker_down_at_commit_still_answers_202_and_beat_processes_it(
 def test_opt_outs_and_opt_ins_get_ahead_of_the_queue_ordinary_texts_do_not(text, urgent):
     """A backlog of ordinary texts, short ones included, must not hold up a STOP."""
     assert inbound.likely_keyword(text) is urgent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_in_autocommit_stores_once_and_queues_once(api, sender, monkeypatch):
+    """The webhook runs outside any transaction: one INSERT committed by itself, its
+    processing queued at once, and a duplicate still answered 200 with nothing queued."""
+    from django.db import connection
+
+    from messaging import tasks
+
+    queued = []
+    monkeypatch.setattr(
+        tasks.process_inbound, "apply_async", lambda args, **options: queued.append(args[0])
+    )
+    payload = {"sender": "52811", "from": CUSTOMER, "text": "STOP", "channel": "sms"}
+    first = api.post("/inbound", {**payload, "provider_message_id": "auto-1"})
+    assert not connection.in_atomic_block
+    again = api.post("/inbound", {**payload, "provider_message_id": "auto-1"})
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json() == {"id": first.json()["id"], "duplicate": True}
+    assert queued == [first.json()["id"]]
+    assert Message.objects.filter(direction=Direction.INBOUND).count() == 1
