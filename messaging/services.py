@@ -273,25 +273,9 @@ def send_messages(
     between the claim and ``sent`` leaves claimed messages whose hand-over is
     uncertain; ``resolve_uncertain_sends`` decides what becomes of them.
     """
-    claimed_at = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            number_in(
-                Message.objects.filter(status=MessageStatus.SENDING, handed_over_at__isnull=True),
-                "id",
-                list(message_ids),
-            )
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)
-        )
-        if ids:
-            number_in(Message.objects.all(), "id", ids).update(handed_over_at=claimed_at)
-    if not ids:
+    messages = _claim_for_gateway(list(message_ids), timezone.now())
+    if not messages:
         return []
-    # By primary key alone, senders apart: joined with the sender, the planner can start
-    # from the sender's messages when its statistics lag a big new batch (0.7 s per
-    # 1,000 messages instead of 5 ms, measured with 100,000 just created).
-    messages = list(number_in(Message.objects.all(), "id", ids).order_by("id"))
     senders = Sender.objects.select_related("organization").in_bulk(
         {message.sender_id for message in messages}
     )
@@ -342,6 +326,47 @@ def send_messages(
         for sender_id, sent in by_sender.items():
             transaction.on_commit(lambda g=gateways[sender_id], s=sent: g.after_send(s))
     return retry
+
+
+CLAIM_POSTGRES = """
+WITH free AS (
+    SELECT id FROM messaging_message
+    WHERE id = ANY(%s) AND status = %s AND handed_over_at IS NULL
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE messaging_message AS m SET handed_over_at = %s
+FROM free WHERE m.id = free.id
+RETURNING m.*
+"""
+
+
+def _claim_for_gateway(message_ids: list[int], claimed_at: dt.datetime) -> list[Message]:
+    """Claim the messages still ``sending`` and unclaimed among ``message_ids`` (rows
+    another run holds are skipped), commit the claim, and return them by id.
+
+    On PostgreSQL one statement locks, claims and reads them; read apart, and joined
+    with the sender, the planner could start from the sender's messages while its
+    statistics lagged a big new batch (0.7 s per 1,000 messages instead of 5 ms).
+    """
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            messages = list(
+                Message.objects.raw(
+                    CLAIM_POSTGRES, [message_ids, MessageStatus.SENDING, claimed_at]
+                )
+            )
+        messages.sort(key=lambda message: message.pk)
+        return messages
+    with transaction.atomic():
+        ids = list(
+            Message.objects.filter(
+                pk__in=message_ids, status=MessageStatus.SENDING, handed_over_at__isnull=True
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)
+        )
+        Message.objects.filter(pk__in=ids).update(handed_over_at=claimed_at)
+    return list(Message.objects.filter(pk__in=ids).order_by("id"))
 
 
 def stalled_dispatch(*, now: dt.datetime | None = None, limit: int = 100_000):

@@ -326,3 +326,41 @@ def test_a_worker_killed_during_the_hand_over_never_hands_a_message_over_twice(
             services.UNCERTAIN_NOT_SENT
         )
         assert Batch.objects.get(pk=batch.pk).status == BatchStatus.ERROR
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_chunk_at_once_hand_each_message_over_once(make_batch, settings):
+    """A redelivered task running beside the first (two workers, real transactions): the
+    claim lets each message reach the gateway once, whichever run gets it."""
+    import threading
+
+    from django.db import connections
+
+    settings.MESSAGING_GATEWAY = "tests.messaging.test_pipeline.CountingGateway"
+    numbers = [f"+1415555{i:04d}" for i in range(200, 260)]
+    batch = make_batch(numbers)  # outside a test transaction, it is sent at once
+    # As the dispatch leaves them: passed the checks, not yet handed over.
+    Message.objects.filter(batch=batch).update(
+        status=MessageStatus.SENDING, handed_over_at=None, provider_message_id=None
+    )
+    CountingGateway.calls = []
+    ids = list(Message.objects.filter(batch=batch).values_list("id", flat=True))
+    barrier, errors = threading.Barrier(2), []
+
+    def run():
+        try:
+            barrier.wait()
+            services.send_messages(message_ids=ids)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(CountingGateway.calls) == sorted(ids)
+    assert set(statuses(batch)) <= {MessageStatus.SENT, MessageStatus.DELIVERED}

@@ -1,0 +1,88 @@
+"""What the message-count triggers cost the busiest writer: dispatch, triggers on and off.
+
+Creates batches of ``--messages`` in the first SMS sender of the database and
+dispatches each in this process (the send chunks run inline, as in
+``bench_messaging.py``), alternating runs with the triggers of migration
+messaging/0004 disabled (``ALTER TABLE ... DISABLE TRIGGER USER``) and enabled.
+Run it on a scratch database (``bench_messaging.py``'s): the runs with the
+triggers off leave the counts behind.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_scale_messaging \\
+        .venv/bin/python bench/trigger_cost.py --messages 30000 --rounds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=30_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from celery import current_app
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Sender
+    from messaging import services
+    from messaging.gateways import LoopbackGateway
+
+    if connection.vendor != "postgresql":
+        sys.exit("Run this on PostgreSQL: set DATABASE_URL.")
+    current_app.conf.task_always_eager = True
+    LoopbackGateway.after_send = lambda self, messages: None
+    sender = Sender.objects.filter(kind="sms_short_code").order_by("id").first()
+    if sender is None:
+        sys.exit("No SMS sender: run bench_messaging.py on this database first.")
+    base = int(time.time()) % 100_000 * 100
+
+    def dispatch(run: int) -> float:
+        first = base + run * args.messages
+        numbers = [f"+1415{(first + i) % 10**7:07d}" for i in range(args.messages)]
+        later = timezone.now() + dt.timedelta(hours=1)
+        batch = services.create_batch(
+            organization=sender.organization,
+            sender=sender,
+            subscribers=numbers,
+            text="Your order has shipped.",
+            send_at=later,
+        )
+        started = time.perf_counter()
+        services.dispatch_batch(batch_id=batch.pk, now=later + dt.timedelta(seconds=1))
+        return args.messages / (time.perf_counter() - started)
+
+    rates: dict[str, list[float]] = {"off": [], "on": []}
+    for run in range(args.rounds * 2):
+        mode = "off" if run % 2 == 0 else "on"
+        with connection.cursor() as cursor:
+            verb = "DISABLE" if mode == "off" else "ENABLE"
+            cursor.execute(f"ALTER TABLE messaging_message {verb} TRIGGER USER")
+        try:
+            rates[mode].append(dispatch(run))
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE messaging_message ENABLE TRIGGER USER")
+        print(f"run {run + 1}: triggers {mode}: {rates[mode][-1]:,.0f} messages/s", flush=True)
+    for mode, values in rates.items():
+        shown = " / ".join(f"{v:,.0f}" for v in values)
+        print(f"triggers {mode}: {shown} messages/s")
+
+
+if __name__ == "__main__":
+    main()
