@@ -10,6 +10,9 @@ app = Celery("handoff")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# A worker whose consumer stopped while tasks wait exits, so a fresh one starts.
+import config.watchdog  # noqa: E402, F401 (connects its signals)
+
 
 @app.on_after_configure.connect
 def _prepare(sender: Celery, **kwargs) -> None:

@@ -28,3 +28,40 @@ def test_every_beat_entry_names_a_registered_task():
 
     app.loader.import_default_modules()
     assert {entry["task"] for entry in BEAT_SCHEDULE.values()} <= set(app.tasks)
+
+
+def test_the_worker_watchdog_counts_every_list_kombu_queues_tasks_in():
+    """config/watchdog.py reads kombu's Redis lists itself: the same priority steps and
+    separator, so a waiting task of any priority counts."""
+    from kombu.transport.redis import Channel
+
+    from config import watchdog
+
+    assert list(watchdog.PRIORITY_STEPS) == list(Channel.priority_steps)
+    assert Channel.sep == watchdog.PRIORITY_SEPARATOR
+
+    class Pipe:
+        keys: list[str] = []
+
+        def llen(self, key):
+            self.keys.append(key)
+
+        def execute(self):
+            return [1] * len(self.keys)
+
+    class Client:
+        def pipeline(self):
+            return Pipe()
+
+    assert watchdog.waiting_tasks(Client(), ["celery"]) == 4
+    # kombu's Channel._q_for_pri: the queue itself for step 0, "<queue><sep><step>" after.
+    assert Pipe.keys == ["celery", "celery\x06\x163", "celery\x06\x166", "celery\x06\x169"]
+
+
+def test_the_worker_watchdog_waits_for_all_three_signs():
+    from config.watchdog import stuck
+
+    assert stuck(waiting=3, busy=1, concurrency=2, idle_seconds=61, limit=60)
+    assert not stuck(waiting=0, busy=0, concurrency=2, idle_seconds=600, limit=60)  # idle
+    assert not stuck(waiting=3, busy=2, concurrency=2, idle_seconds=600, limit=60)  # all busy
+    assert not stuck(waiting=3, busy=0, concurrency=2, idle_seconds=30, limit=60)  # too soon

@@ -31,12 +31,29 @@ def stored_keys(stack) -> set[str]:
     return {key for (key,) in rows}
 
 
-def all_processed(stack, expected: int) -> None:
+class Supervisor:
+    """What runs the worker in production (the Procfile's platform, systemd): a worker
+    that exits is started again. Counts the restarts."""
+
+    def __init__(self, stack, concurrency: int = 2):
+        self.stack, self.concurrency, self.restarts = stack, concurrency, 0
+        self.worker = stack.start_worker(concurrency=concurrency)
+
+    def check(self) -> None:
+        if self.worker.poll() is not None:
+            self.restarts += 1
+            name = f"worker-{self.restarts}.log"
+            self.worker = self.stack.start_worker(concurrency=self.concurrency, log_name=name)
+
+
+def all_processed(stack, expected: int, supervisor: Supervisor | None = None) -> None:
     """Every stored message processed, with beat's requeue (its minute made to pass)."""
     deadline = time.monotonic() + 240
     while stack.scalar(PROCESSED) < expected:
         assert time.monotonic() < deadline, f"{stack.scalar(PROCESSED)} of {expected} processed"
         time.sleep(5)
+        if supervisor is not None:
+            supervisor.check()
         if stack.scalar(PROCESSED) < expected:
             stack.action("requeue-inbound")
 
@@ -69,7 +86,11 @@ def restart_a_third_in(server, pause: float, seconds: float, window: dict):
 def test_redis_restarted_under_inbound_traffic_loses_no_message(stack):
     seconds = volume(15, 60)
     secret = stack.action("seed")["secret"]
-    stack.start_worker(concurrency=2)
+    # Under load a Redis restart can leave the worker's consumer dead (a kombu failure
+    # while reconnecting): its watchdog (config/watchdog.py) then exits, and the
+    # supervisor starts a fresh worker, as in production.
+    stack.env["WORKER_WATCHDOG_SECONDS"] = "20"
+    supervisor = Supervisor(stack)
     port = stack.start_gunicorn()
     window = {}
 
@@ -85,7 +106,8 @@ def test_redis_restarted_under_inbound_traffic_loses_no_message(stack):
     assert accepted <= stored  # every 202 is stored
     assert stored <= accepted  # and nothing stored was answered otherwise
     assert set(codes) == {202}, codes  # the broker is not needed to accept a message
-    all_processed(stack, len(stored))
+    all_processed(stack, len(stored), supervisor)
+    print(f"  worker restarted by its watchdog and the supervisor: {supervisor.restarts} times")
     stops = sum(1 for key in accepted if int(key.rsplit("-", 1)[1]) % 10 == 0)
     replies = stack.query(
         "SELECT count(*), count(DISTINCT in_reply_to_id) FROM messaging_message "
@@ -127,3 +149,34 @@ def test_postgresql_restarted_under_inbound_traffic_answers_503_then_recovers(st
     print(f"  503 from {first_503:.1f} s to {last_503:.1f} s, 202 again from {recovered:.1f} s;")
     print(f"  {len(stored & refused)} answered 503 but stored (a retry gets 200 duplicate)")
     all_processed(stack, len(stored))
+
+
+def test_a_worker_that_stops_consuming_exits_to_be_started_again(stack):
+    """The watchdog: a worker alive but consuming nothing (its consumer cancelled by
+    remote control stands for the kombu failure) while a task waits exits with 70."""
+    import subprocess
+    import sys
+
+    from tests.faults.stack import REPO
+
+    stack.env["WORKER_WATCHDOG_SECONDS"] = "4"
+    worker = stack.start_worker(concurrency=1)
+    queue = stack.env["CELERY_QUEUE"]
+    celery = [sys.executable, "-m", "celery", "-A", "config"]
+    subprocess.run(
+        [*celery, "control", "cancel_consumer", queue], cwd=REPO, env=stack.env, check=True
+    )
+    started = time.monotonic()
+    time.sleep(6)  # idle with nothing waiting: no reason to exit
+    assert worker.poll() is None
+    subprocess.run(
+        [*celery, "call", "accounts.tasks.ping", "--queue", queue],
+        cwd=REPO,
+        env=stack.env,
+        check=True,
+    )
+    while worker.poll() is None:
+        assert time.monotonic() - started < 60, "the stuck worker did not exit"
+        time.sleep(0.5)
+    assert worker.returncode == 70
+    assert "Worker watchdog" in (stack.folder / "worker.log").read_text()
