@@ -328,6 +328,11 @@ def test_a_worker_killed_during_the_hand_over_never_hands_a_message_over_twice(
         assert Batch.objects.get(pk=batch.pk).status == BatchStatus.ERROR
 
 
+class QuietCountingGateway(CountingGateway):
+    def after_send(self, messages):
+        pass
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_of_one_chunk_at_once_hand_each_message_over_once(make_batch, settings):
     """A redelivered task running beside the first (two workers, real transactions): the
@@ -336,7 +341,9 @@ def test_two_runs_of_one_chunk_at_once_hand_each_message_over_once(make_batch, s
 
     from django.db import connections
 
-    settings.MESSAGING_GATEWAY = "tests.messaging.test_pipeline.CountingGateway"
+    # No receipts: they would run as eager tasks in both threads at once, and Celery's
+    # "join will block" flag is process-wide (the two would leave it set for later tests).
+    settings.MESSAGING_GATEWAY = "tests.messaging.test_pipeline.QuietCountingGateway"
     numbers = [f"+1415555{i:04d}" for i in range(200, 260)]
     batch = make_batch(numbers)  # outside a test transaction, it is sent at once
     # As the dispatch leaves them: passed the checks, not yet handed over.
@@ -363,4 +370,4 @@ def test_two_runs_of_one_chunk_at_once_hand_each_message_over_once(make_batch, s
         thread.join()
     assert not errors
     assert sorted(CountingGateway.calls) == sorted(ids)
-    assert set(statuses(batch)) <= {MessageStatus.SENT, MessageStatus.DELIVERED}
+    assert statuses(batch) == [MessageStatus.SENT] * len(ids)
