@@ -1,4 +1,4 @@
-"""Table columns shared by the list pages."""
+"""Table pieces shared by the list pages: columns, fast rows, row links."""
 
 import functools
 import inspect

@@ -121,8 +121,8 @@ WHERE settled <> 2 AND (organization_id, hour, direction, channel, status) IN (
 )
 
 
-def compact() -> int:
-    """Fold the rows the triggers added into one settled row per key; returns rows left.
+def compact() -> None:
+    """Fold the rows the triggers added into one settled row per key.
 
     One statement on PostgreSQL, so it sees one snapshot: a change committed while it
     runs keeps its row for the next fold, and no count is lost or counted twice.
@@ -134,4 +134,3 @@ def compact() -> int:
         else:
             for statement in COMPACT_SQLITE:
                 cursor.execute(statement)
-    return MessageCount.objects.count()
