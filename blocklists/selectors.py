@@ -88,6 +88,8 @@ def subscriber_history(organization: Organization, subscriber: str) -> QuerySet[
 
 
 def current_entries(organization: Organization, subscriber: str) -> QuerySet[BlocklistEntry]:
-    return BlocklistEntry.objects.filter(
-        sender__organization=organization, subscriber=subscriber
-    ).select_related("sender")
+    return (
+        BlocklistEntry.objects.of_subscribers(subscriber)
+        .filter(sender__organization=organization)
+        .select_related("sender")
+    )

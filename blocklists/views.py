@@ -224,7 +224,7 @@ def history(request: ActorRequest) -> HttpResponse:
             )
         )[:500]
         entries = request.actor.scope(
-            BlocklistEntry.objects.filter(subscriber=subscriber).select_related("sender"),
+            BlocklistEntry.objects.of_subscribers(subscriber).select_related("sender"),
             "sender__organization",
         )
         context.update({"subscriber": subscriber, "events": events, "entries": entries})
@@ -242,7 +242,7 @@ def subscriber_panel(request: ActorRequest) -> HttpResponse:
     addresses = [a.strip() for a in request.GET.getlist("address") if a.strip()][:20]
     entries = (
         request.actor.scope(
-            BlocklistEntry.objects.filter(subscriber__in=addresses).select_related("sender"),
+            BlocklistEntry.objects.of_subscribers(*addresses).select_related("sender"),
             "sender__organization",
         ).order_by("subscriber", "sender__address")
         if addresses

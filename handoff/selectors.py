@@ -59,7 +59,7 @@ def block_status(actor: Actor, value: str) -> BlockStatus:
     senders = list(actor.scope(Sender.objects.all()).order_by("kind", "address"))
     entries = list(
         actor.scope(
-            BlocklistEntry.objects.filter(subscriber=value).select_related("sender", "added_by"),
+            BlocklistEntry.objects.of_subscribers(value).select_related("sender", "added_by"),
             "sender__organization",
         ).order_by("sender__kind", "sender__address")
     )

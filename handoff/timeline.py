@@ -153,7 +153,7 @@ def number_timeline(actor: Actor, number: str, *, limit: int = LIMIT) -> Timelin
     )
     timeline.blocked_on = list(
         actor.scope(
-            BlocklistEntry.objects.filter(subscriber=number).select_related("sender"),
+            BlocklistEntry.objects.of_subscribers(number).select_related("sender"),
             "sender__organization",
         )
     )
