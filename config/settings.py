@@ -228,3 +228,8 @@ LOGGING = {
 HANDOFF_PUBLIC_URL = os.environ.get("HANDOFF_PUBLIC_URL", "https://localhost")
 
 BLOCKLIST_UPLOAD_MAX_BYTES = int(os.environ.get("BLOCKLIST_UPLOAD_MAX_BYTES", 200 * 1024 * 1024))
+# Imports of files this size or larger parse in a process of their own (the other
+# core); smaller ones in a thread, where starting a process would cost more. -1: never.
+BLOCKLIST_IMPORT_PROCESS_MIN_BYTES = int(
+    os.environ.get("BLOCKLIST_IMPORT_PROCESS_MIN_BYTES", 4 * 1024 * 1024)
+)
