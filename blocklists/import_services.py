@@ -25,7 +25,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import Sender
-from blocklists import imports
+from blocklists import import_feeds, imports
 from blocklists.models import ConsentText, ImportJob, ImportStatus, Reason
 
 logger = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ def run_import(*, job_id: int, chunk_rows: int = imports.CHUNK_ROWS) -> ImportJo
 def _run_chunks(job: ImportJob, mine, report: imports.ErrorsReport, chunk_rows: int) -> None:
     # One writer: a second connection merging in parallel measured no faster on
     # PostgreSQL (both contend on the foreign key locks of the same sender and job).
-    with imports.parse_in_background(job, chunk_rows=chunk_rows) as feed:
+    with import_feeds.parse_in_background(job, chunk_rows=chunk_rows) as feed:
         for chunk in feed:
             now = timezone.now()
             with transaction.atomic():

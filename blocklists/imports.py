@@ -3,10 +3,10 @@
 Spreadsheets export many shapes of "CSV"; ``sniff`` decides the encoding (UTF-8
 with or without BOM, UTF-16 with BOM as Excel's "Unicode text", else cp1252 or
 Latin-1) and the delimiter (, ; tab |) from the first 64 KB, and refuses what is
-not a usable file. ``parse_in_background`` then streams the stored file with
-bounded memory (``TextIOWrapper`` + ``csv.reader``, never the whole file) in a
-process of its own (a thread for small files), so Python parses on one core
-while the database merges the previous chunk on the other. ``merge_chunk``
+not a usable file. ``iter_chunks`` streams the stored file with bounded memory
+(``TextIOWrapper`` + ``csv.reader``, never the whole file); ``blocklists.import_feeds``
+runs it in a process of its own (a thread for small files), so Python parses on
+one core while the database merges the previous chunk on the other. ``merge_chunk``
 writes one chunk set-based: COPY into a temporary table and one ``INSERT ... ON
 CONFLICT DO NOTHING RETURNING`` feeding the ``added`` events on PostgreSQL; two
 statements over ``json_each`` on SQLite.
@@ -21,30 +21,23 @@ import contextlib
 import csv
 import io
 import json
-import os
-import pickle
-import queue
 import re
-import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from accounts.normalization import PhoneNormalizer, normalize_email
+from blocklists.import_rows import (
+    CHUNK_ROWS,
+    Chunk,
+    chunks_of_rows,
+    subscriber_parser,
+)
 from blocklists.models import BlocklistEntry, BlocklistEvent, EventAction, ImportJob, Source
 
 SNIFF_BYTES = 64 * 1024
-# Rows per database transaction: large enough that per-statement costs vanish at
-# 1M rows, small enough that a cancel or a progress update comes within a second.
-CHUNK_ROWS = 20_000
-# Parsed chunks waiting for the database: bounds memory whatever the file size.
-QUEUE_CHUNKS = 2
 DELIMITERS = (",", ";", "\t", "|")
 PRESELECTED_COLUMNS = ("mobile", "phone", "msisdn", "number", "email")
 
@@ -68,20 +61,6 @@ class Sniffed:
     encoding: str
     delimiter: str
     header: list[str]
-
-
-@dataclass
-class Chunk:
-    """One batch of parsed rows, ready for the database."""
-
-    subscribers: list[str] = field(default_factory=list)  # valid, unique within the chunk, sorted
-    duplicates: int = 0  # valid rows repeating a subscriber earlier in the same chunk
-    invalid: list[tuple[int, str, str]] = field(default_factory=list)  # row, value, error
-    bytes_read: int = 0
-
-    @property
-    def rows(self) -> int:
-        return len(self.subscribers) + self.duplicates + len(self.invalid)
 
 
 def _decode_head(head: bytes, complete: bool) -> tuple[str, str]:
@@ -226,247 +205,11 @@ def preview_rows(job: ImportJob, limit: int = 5) -> list[list[str]]:
     return rows
 
 
-@dataclass(frozen=True)
-class ParseSpec:
-    """What parsing a stored file needs, and nothing from the database: a parser
-    process receives it pickled."""
-
-    path: str
-    encoding: str
-    delimiter: str
-    column: int
-    email: bool
-    country: str
-
-    @classmethod
-    def of(cls, job: ImportJob) -> ParseSpec:
-        return cls(
-            path=job.file.path,
-            encoding=job.encoding or "utf-8",
-            delimiter=job.delimiter or ",",
-            column=job.header.index(job.column),
-            email=job.sender.is_email,
-            country=job.country or job.sender.organization.country,
-        )
-
-
-def _subscriber_parser(email: bool, country: str):
-    """A function text -> (subscriber | None, error | None) for the sender's kind."""
-    if email:
-
-        def parse_email(text: str) -> tuple[str | None, str | None]:
-            try:
-                return normalize_email(text), None
-            except ValidationError as error:
-                return None, error.messages[0]
-
-        return parse_email
-    return PhoneNormalizer(country).try_normalize
-
-
 def iter_chunks(job: ImportJob, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
     """Parse the job's stored file into chunks (``chunks_of_rows`` over ``open_rows``)."""
-    parse = _subscriber_parser(job.sender.is_email, job.country or job.sender.organization.country)
+    parse = subscriber_parser(job.sender.is_email, job.country or job.sender.organization.country)
     with open_rows(job) as (reader, raw):
         yield from chunks_of_rows(reader, raw, job.header.index(job.column), parse, chunk_rows)
-
-
-def iter_spec_chunks(spec: ParseSpec, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
-    """``iter_chunks`` from a ParseSpec: what a parser process runs."""
-    parse = _subscriber_parser(spec.email, spec.country)
-    with open(spec.path, "rb") as raw:
-        text = io.TextIOWrapper(raw, encoding=spec.encoding, newline="")
-        reader = csv.reader(text, delimiter=spec.delimiter)
-        yield from chunks_of_rows(reader, raw, spec.column, parse, chunk_rows)
-
-
-def chunks_of_rows(reader, raw, column: int, parse, chunk_rows: int) -> Iterator[Chunk]:
-    """Rows into chunks; blank lines are skipped, not counted.
-
-    Row numbers are the file's line numbers (the header is row 1), as a person
-    sees them in a text editor or a spreadsheet.
-    """
-    chunk, seen = Chunk(), set()
-    header_seen = False
-    for row in reader:
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if not header_seen:
-            header_seen = True
-            continue
-        value = row[column] if column < len(row) else ""
-        subscriber, error = parse(value)
-        if subscriber is None:
-            chunk.invalid.append((reader.line_num, value, error))
-        elif subscriber in seen:
-            chunk.duplicates += 1
-        else:
-            seen.add(subscriber)
-        if len(seen) + chunk.duplicates + len(chunk.invalid) >= chunk_rows:
-            chunk.subscribers = sorted(seen)
-            chunk.bytes_read = raw.tell()
-            yield chunk
-            chunk, seen = Chunk(), set()
-    chunk.subscribers = sorted(seen)
-    chunk.bytes_read = raw.tell()
-    if chunk.rows:
-        yield chunk
-
-
-_END = object()
-
-
-class ChunkFeed:
-    """Chunks parsed by a background thread, handed out to the database writer.
-
-    The parser touches no database. ``next()`` is thread-safe and returns None at
-    the end; an exception in the parser is raised in every caller; ``stop()``
-    ends the parser early. At most QUEUE_CHUNKS chunks wait in memory.
-    """
-
-    def __init__(self, job: ImportJob, *, chunk_rows: int = CHUNK_ROWS) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._produce,
-            args=(job, chunk_rows),
-            name=f"import-{job.pk}-parser",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _produce(self, job: ImportJob, chunk_rows: int) -> None:
-        try:
-            for chunk in iter_chunks(job, chunk_rows=chunk_rows):
-                if not self._put(chunk):
-                    return
-            self._put(_END)
-        except BaseException as exc:  # handed to the writers, which decide
-            self._put(exc)
-
-    def next(self) -> Chunk | None:
-        item = self._queue.get()
-        if item is _END or isinstance(item, BaseException):
-            # Leave the end (or the error) for the other writers too.
-            self._queue.put(item)
-        if item is _END:
-            return None
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def __iter__(self) -> Iterator[Chunk]:
-        while (chunk := self.next()) is not None:
-            yield chunk
-
-    def stop(self) -> None:
-        self._stop.set()
-        # Unblock a parser waiting on a full queue, then let it see the flag.
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self._queue.get_nowait()
-        self._thread.join(timeout=10)
-
-
-class ProcessChunkFeed:
-    """Chunks parsed by a process of their own (``python -m blocklists.import_parser``).
-
-    Why a process: a parser thread holds the GIL most of the time, and the writer
-    thread waits for it after every round trip to the database (1M rows: 21.6 s
-    with a thread, 19.0 s with a 0.5 ms switch interval; see docs/performance.md).
-    A process parses on the other core without that. The parser streams pickled
-    chunks through a pipe; the pipe's buffer is the queue, so memory stays bounded.
-    Same interface as ChunkFeed, for one writer.
-    """
-
-    def __init__(self, spec: ParseSpec, *, chunk_rows: int = CHUNK_ROWS) -> None:
-        base = str(settings.BASE_DIR)
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "blocklists.import_parser", str(chunk_rows)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=base,
-            env={
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join(filter(None, (base, os.environ.get("PYTHONPATH")))),
-            },
-        )
-        self._process.stdin.write(pickle.dumps(spec))
-        self._process.stdin.close()
-        self._ended: BaseException | None = None
-        self._done = False
-
-    def next(self) -> Chunk | None:
-        if self._ended is not None:
-            raise self._ended
-        if self._done:
-            return None
-        try:
-            kind, payload = pickle.load(self._process.stdout)
-        except EOFError:
-            self._process.wait()
-            self._ended = RuntimeError(
-                f"The parser process ended without finishing (exit status "
-                f"{self._process.returncode})."
-            )
-            raise self._ended from None
-        if kind == "chunk":
-            return payload
-        if kind == "error":
-            self._ended = payload
-            raise payload
-        self._done = True
-        return None
-
-    def __iter__(self) -> Iterator[Chunk]:
-        while (chunk := self.next()) is not None:
-            yield chunk
-
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.stdout.close()
-        self._process.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def parse_in_background(
-    job: ImportJob, *, chunk_rows: int = CHUNK_ROWS
-) -> Iterator[ChunkFeed | ProcessChunkFeed]:
-    """A feed of parsed chunks for the block; leaving the block stops the parser.
-
-    Files of at least ``BLOCKLIST_IMPORT_PROCESS_MIN_BYTES`` on local storage are
-    parsed by a process of their own; smaller ones (where starting a Python process
-    costs more than it saves) by a thread.
-    """
-    feed: ChunkFeed | ProcessChunkFeed
-    if _parse_in_process(job):
-        feed = ProcessChunkFeed(ParseSpec.of(job), chunk_rows=chunk_rows)
-    else:
-        feed = ChunkFeed(job, chunk_rows=chunk_rows)
-    try:
-        yield feed
-    finally:
-        feed.stop()
-
-
-def _parse_in_process(job: ImportJob) -> bool:
-    threshold = settings.BLOCKLIST_IMPORT_PROCESS_MIN_BYTES
-    if threshold < 0:
-        return False
-    try:
-        return os.path.getsize(job.file.path) >= threshold
-    except (NotImplementedError, OSError):  # storage without local paths
-        return False
 
 
 # ---------------------------------------------------------------------------

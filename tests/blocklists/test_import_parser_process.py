@@ -9,7 +9,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from blocklists import import_services, imports
+from blocklists import import_feeds, import_services
 from blocklists.models import BlocklistEntry, BlocklistEvent, ConsentText, ImportStatus, Reason
 from tests.factories import SenderFactory
 
@@ -89,11 +89,11 @@ def test_the_size_setting_chooses_the_process(settings, org, admin_user, consent
         consent=consent,
     )
     settings.BLOCKLIST_IMPORT_PROCESS_MIN_BYTES = len(MIXED) + 1
-    assert not imports._parse_in_process(job)
+    assert not import_feeds._parse_in_process(job)
     settings.BLOCKLIST_IMPORT_PROCESS_MIN_BYTES = len(MIXED)
-    assert imports._parse_in_process(job)
+    assert import_feeds._parse_in_process(job)
     settings.BLOCKLIST_IMPORT_PROCESS_MIN_BYTES = -1
-    assert not imports._parse_in_process(job)
+    assert not import_feeds._parse_in_process(job)
 
 
 def test_a_file_broken_half_way_fails_the_same_in_a_process(settings, org, admin_user, consent):
@@ -120,8 +120,8 @@ def test_stopping_the_feed_ends_the_parser_process(settings, org, admin_user, co
         consent=consent,
     )
     import_services.start_import(job=job, column="mobile", reason="list_cleanup", enqueue=False)
-    with imports.parse_in_background(job, chunk_rows=2) as feed:
-        assert isinstance(feed, imports.ProcessChunkFeed)
+    with import_feeds.parse_in_background(job, chunk_rows=2) as feed:
+        assert isinstance(feed, import_feeds.ProcessChunkFeed)
         first = feed.next()
         assert first is not None and first.rows == 2
         process = feed._process
@@ -142,3 +142,30 @@ def test_deleting_a_sender_still_deletes_its_entries(org, admin_user, consent):
     assert not BlocklistEntry.objects.filter(sender_id=sender.pk).exists()
     assert BlocklistEntry.objects.filter(sender=other).count() == 5
     assert BlocklistEvent.objects.filter(sender_address=sender.address).count() == 5
+
+
+def test_an_email_list_parsed_in_a_process(settings, org, admin_user, consent):
+    # The parser process loads no Django app: email validation still works there.
+    from accounts.models import SenderKind
+
+    data = b"email\nAnn@Example.com\nnot an address\nbob@example.org\nann@example.com\n"
+    results = []
+    for threshold in (-1, 0):
+        settings.BLOCKLIST_IMPORT_PROCESS_MIN_BYTES = threshold
+        sender = SenderFactory(
+            organization=org, kind=SenderKind.EMAIL, address=f"n{threshold}@x.io"
+        )
+        job = import_services.create_import_job(
+            sender=sender,
+            uploaded_file=SimpleUploadedFile("list.csv", data),
+            user=admin_user,
+            consent=consent,
+        )
+        import_services.start_import(job=job, column="email", reason="list_cleanup", enqueue=False)
+        job = import_services.run_import(job_id=job.pk)
+        results.append(outcome(job)[1:])
+    assert results[0] == results[1]
+    counts, entries, events, report = results[1]
+    assert counts[:4] == (4, 2, 1, 1)
+    assert entries == {"ann@example.com", "bob@example.org"}
+    assert report[1][:2] == ["3", "not an address"]
