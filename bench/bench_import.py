@@ -259,32 +259,25 @@ def compare(sender, job, path: Path, args, handoff_rate: float) -> None:
     from accounts.normalization import PhoneNormalizer
     from blocklists.models import BlocklistEntry
 
-    normalised = Path(settings.MEDIA_ROOT) / "normalised.tsv"
-    with (
-        connection.cursor() as cursor,
-        open(normalised, "wb") as out,
-        cursor.cursor.copy(
-            f"COPY (SELECT {ENTRY_COLUMNS} FROM blocklists_blocklistentry "
-            "WHERE import_job_id = %s) TO STDOUT",
-            [job.pk],
-        ) as copy,
-    ):
-        for data in copy:
-            out.write(data)
-    new_rows = job.rows_added
+    def export(table: str, columns: str, name: str) -> Path:
+        """What the import wrote to ``table``, as COPY text, for the bare COPY floors."""
+        path = Path(settings.MEDIA_ROOT) / name
+        with (
+            connection.cursor() as cursor,
+            open(path, "wb") as out,
+            cursor.cursor.copy(
+                f"COPY (SELECT {columns} FROM {table} WHERE import_job_id = %s) TO STDOUT",
+                [job.pk],
+            ) as copy,
+        ):
+            for data in copy:
+                out.write(data)
+        return path
+
+    normalised = export("blocklists_blocklistentry", ENTRY_COLUMNS, "normalised.tsv")
     # The audit log the import writes too: one "added" event per new entry.
-    events = Path(settings.MEDIA_ROOT) / "events.tsv"
-    with (
-        connection.cursor() as cursor,
-        open(events, "wb") as out,
-        cursor.cursor.copy(
-            f"COPY (SELECT {EVENT_COLUMNS} FROM blocklists_blocklistevent "
-            "WHERE import_job_id = %s) TO STDOUT",
-            [job.pk],
-        ) as copy,
-    ):
-        for data in copy:
-            out.write(data)
+    events = export("blocklists_blocklistevent", EVENT_COLUMNS, "events.tsv")
+    new_rows = job.rows_added
 
     seed(args.existing)
     started = time.perf_counter()
