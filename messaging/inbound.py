@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from accounts.models import Sender, SenderKind
@@ -91,12 +92,12 @@ def receive_inbound(
         if transaction.get_connection().in_atomic_block:
             # Inside a caller's transaction: a savepoint, so a duplicate leaves it usable.
             with transaction.atomic():
-                message.save(force_insert=True)
+                _insert(message)
                 _queue_processing(message.pk, text)
         else:
             # The webhook's case: one INSERT, committed by itself (no BEGIN and COMMIT
             # round trips); the processing is queued right after it (on_commit runs at once).
-            message.save(force_insert=True)
+            _insert(message)
             _queue_processing(message.pk, text)
     except IntegrityError:
         existing = Message.objects.filter(
@@ -106,6 +107,43 @@ def receive_inbound(
             raise
         return Received(existing, True)
     return Received(message, False)
+
+
+# The INSERT of one message, as Django compiles it for ``save(force_insert=True)``, per
+# database alias: the statement is the same for every message.
+_insert_statements: dict[str, tuple[str, list]] = {}
+
+
+def _insert(message: Message) -> None:
+    """``message.save(force_insert=True)`` with the statement compiled once per process.
+
+    Composing the 29-column INSERT cost the webhook 0.2 ms of CPU per message
+    (``SQLInsertCompiler.as_sql``); the values still go through every field's
+    ``pre_save`` and ``get_db_prep_save`` as in ``save``, and Message has no
+    save signals to send. Raises ``IntegrityError`` as ``save`` does.
+    """
+    connection = transaction.get_connection()
+    statement = _insert_statements.get(connection.alias)
+    if statement is None:
+        statement = _insert_statements[connection.alias] = _compile_insert(connection, message)
+    sql, fields = statement
+    params = [field.get_db_prep_save(field.pre_save(message, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        message.pk = cursor.fetchone()[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+
+
+def _compile_insert(connection, message: Message) -> tuple[str, list]:
+    meta = Message._meta
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+    query = InsertQuery(Message)
+    query.insert_values(fields, [message])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [meta.pk]
+    [(sql, _params)] = compiler.as_sql()
+    return sql, fields
 
 
 # The default opt-out and opt-in keywords, normalised: what gets ahead of the queue.
