@@ -12,7 +12,7 @@ from kombu import Producer
 from config.celery import app
 from messaging import publishing, tasks
 
-IGNORED = {"id", "root_id", "correlation_id", "origin"}
+IGNORED = {"id", "root_id", "correlation_id"}
 
 
 @pytest.fixture
