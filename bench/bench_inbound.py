@@ -381,6 +381,16 @@ def peak_memory(web: subprocess.Popen, worker: subprocess.Popen) -> str:
     return f"gunicorn {tree(web.pid)}; worker {tree(worker.pid)}"
 
 
+def web_description(args) -> str:
+    threads = f" --threads {args.gunicorn_threads}" if args.worker_class == "gthread" else ""
+    return f"gunicorn -w {args.gunicorn_workers} -k {args.worker_class}{threads}"
+
+
+def worker_description(args) -> str:
+    nice = f"nice {args.worker_nice} " if args.worker_nice else ""
+    return f"{nice}Celery worker (concurrency {args.concurrency})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=200)
@@ -391,7 +401,12 @@ def main() -> None:
     # A fixed default port once met another checkout's gunicorn: pick a free one.
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
+    # gthread keeps the clients' keep-alive connections open; sync closes one per request.
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--gunicorn-threads", type=int, default=4, help="per gthread worker")
     parser.add_argument("--concurrency", type=int, default=4, help="Celery worker processes")
+    # The deployment advice (README): the worker yields the CPU to the web on a shared host.
+    parser.add_argument("--worker-nice", type=int, default=10, help="0: the worker not niced")
     args = parser.parse_args()
     if not args.port:
         import socket
@@ -411,6 +426,9 @@ def main() -> None:
             "config.wsgi",
             "-w",
             str(args.gunicorn_workers),
+            "--worker-class",
+            args.worker_class,
+            *(["--threads", str(args.gunicorn_threads)] if args.worker_class == "gthread" else []),
             "--bind",
             f"127.0.0.1:{args.port}",
             "--keep-alive",
@@ -418,8 +436,10 @@ def main() -> None:
         ],
         logs / "gunicorn.log",
     )
+    niced = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
     worker = start(
         [
+            *niced,
             sys.executable,
             "-m",
             "celery",
@@ -439,6 +459,7 @@ def main() -> None:
     try:
         wait_ready(args.port, secret, time.monotonic() + 60)
         wait_worker(time.monotonic() + 120)
+        print(f"web: {web_description(args)}; worker: {worker_description(args)}")
         print(f"paced: {args.rate}/s for {args.seconds} s, 10% STOP, {args.threads} threads")
         result = paced(args.port, secret, args.rate, args.seconds, args.threads)
         from django.db import connection
@@ -500,8 +521,8 @@ def main() -> None:
 
         results.record(
             f"Inbound at {args.rate}/s with 10% STOP",
-            f"webhook to blocked, gunicorn -w {args.gunicorn_workers} + Celery worker "
-            f"(concurrency {args.concurrency}), {args.seconds} s; then the endpoint alone",
+            f"webhook to blocked, {web_description(args)} + {worker_description(args)}, "
+            f"{args.seconds} s; then the endpoint alone",
             f"reached {result['sent'] / result['elapsed']:.1f} requests/s; request "
             f"{summary(result['latencies'])}; STOP 202 → blocked {summary(result['blocked'])}; "
             f"alone {count / max(top['elapsed'], 1e-9):.1f} requests/s, "

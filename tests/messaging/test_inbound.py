@@ -469,3 +469,28 @@ def test_the_compiled_insert_writes_what_save_writes(sender):
     assert by_insert.pop("provider_message_id") == "by-insert"
     assert by_save.pop("provider_message_id") == "by-save"
     assert by_insert == by_save
+
+
+def test_processing_an_outbound_id_claims_nothing(sender, make_batch):
+    batch = make_batch([CUSTOMER])
+    outbound = Message.objects.get(batch=batch)
+    before = (outbound.updated_at, outbound.status_log)
+    assert inbound.process_inbound(message_id=outbound.pk) is False
+    outbound.refresh_from_db()
+    assert outbound.processed_at is None
+    assert (outbound.updated_at, outbound.status_log) == before
+    assert inbound.process_inbound(message_id=10**9) is False  # unknown
+
+
+def test_the_claim_leaves_the_pending_index_out_of_the_plan(post_inbound, sender):
+    """The claim's WHERE must not imply message_inbound_pending_idx's predicate, or a
+    planner with stale statistics scans every pending message for one id."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    message = inbound_message(post_inbound("Hello", execute=False))
+    with CaptureQueriesContext(connection) as queries:
+        assert inbound.process_inbound(message_id=message.pk) is True
+    claim = next(q["sql"] for q in queries if q["sql"].startswith('UPDATE "messaging_message"'))
+    assert '"processed_at" IS NULL' in claim
+    assert '"direction"' not in claim.split("WHERE", 1)[1]
