@@ -400,9 +400,10 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=int, default=20)
     # A fixed default port once met another checkout's gunicorn: pick a free one.
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
-    parser.add_argument("--gunicorn-workers", type=int, default=2)
-    # gthread keeps the clients' keep-alive connections open; sync closes one per request.
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    # sync -w 4 measured best on 2 cores (docs/performance.md); gthread keeps keep-alive
+    # connections open but its threads contend for each process's GIL.
+    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--gunicorn-threads", type=int, default=4, help="per gthread worker")
     parser.add_argument("--concurrency", type=int, default=4, help="Celery worker processes")
     # The deployment advice (README): the worker yields the CPU to the web on a shared host.
