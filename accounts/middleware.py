@@ -69,14 +69,18 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/") and self._has_nul(request):
-            return JsonResponse(
-                {"errors": {"body": "NUL characters (\\u0000) are not allowed."}}, status=400
-            )
+        if request.path.startswith("/api/") and self.has_nul(request):
+            return self.rejected()
         return self.get_response(request)
 
     @staticmethod
-    def _has_nul(request) -> bool:
+    def rejected() -> JsonResponse:
+        return JsonResponse(
+            {"errors": {"body": "NUL characters (\\u0000) are not allowed."}}, status=400
+        )
+
+    @staticmethod
+    def has_nul(request) -> bool:
         query = request.META.get("QUERY_STRING", "")
         if "%00" in query or "\x00" in query:
             return True

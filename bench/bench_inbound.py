@@ -381,6 +381,16 @@ def peak_memory(web: subprocess.Popen, worker: subprocess.Popen) -> str:
     return f"gunicorn {tree(web.pid)}; worker {tree(worker.pid)}"
 
 
+def web_description(args) -> str:
+    threads = f" --threads {args.gunicorn_threads}" if args.worker_class == "gthread" else ""
+    return f"gunicorn -w {args.gunicorn_workers} -k {args.worker_class}{threads}"
+
+
+def worker_description(args) -> str:
+    nice = f"nice {args.worker_nice} " if args.worker_nice else ""
+    return f"{nice}Celery worker (concurrency {args.concurrency})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=200)
@@ -390,8 +400,17 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=int, default=20)
     # A fixed default port once met another checkout's gunicorn: pick a free one.
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
-    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    # sync -w 4 measured best on 2 cores (docs/performance.md); gthread keeps keep-alive
+    # connections open but its threads contend for each process's GIL.
+    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--gunicorn-threads", type=int, default=4, help="per gthread worker")
     parser.add_argument("--concurrency", type=int, default=4, help="Celery worker processes")
+    # The deployment advice (README): the worker yields the CPU to the web on a shared host.
+    parser.add_argument("--worker-nice", type=int, default=10, help="0: the worker not niced")
+    parser.add_argument(
+        "--max-only", action="store_true", help="no worker, no paced phase: the endpoint alone"
+    )
     args = parser.parse_args()
     if not args.port:
         import socket
@@ -411,6 +430,9 @@ def main() -> None:
             "config.wsgi",
             "-w",
             str(args.gunicorn_workers),
+            "--worker-class",
+            args.worker_class,
+            *(["--threads", str(args.gunicorn_threads)] if args.worker_class == "gthread" else []),
             "--bind",
             f"127.0.0.1:{args.port}",
             "--keep-alive",
@@ -418,57 +440,66 @@ def main() -> None:
         ],
         logs / "gunicorn.log",
     )
-    worker = start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            f"--concurrency={args.concurrency}",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            QUEUE,
-            "--loglevel=WARNING",
-        ],
-        logs / "worker.log",
+    niced = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+    worker = (
+        None
+        if args.max_only
+        else start(
+            [
+                *niced,
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                f"--concurrency={args.concurrency}",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-Q",
+                QUEUE,
+                "--loglevel=WARNING",
+            ],
+            logs / "worker.log",
+        )
     )
     try:
         wait_ready(args.port, secret, time.monotonic() + 60)
-        wait_worker(time.monotonic() + 120)
-        print(f"paced: {args.rate}/s for {args.seconds} s, 10% STOP, {args.threads} threads")
-        result = paced(args.port, secret, args.rate, args.seconds, args.threads)
-        from django.db import connection
+        print(f"web: {web_description(args)}; worker: {worker_description(args)}")
+        if not args.max_only:
+            wait_worker(time.monotonic() + 120)
+            print(f"paced: {args.rate}/s for {args.seconds} s, 10% STOP, {args.threads} threads")
+            result = paced(args.port, secret, args.rate, args.seconds, args.threads)
+            from django.db import connection
 
-        from messaging.models import Message
+            from messaging.models import Message
 
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                pending = Message.objects.filter(direction="inbound", processed_at__isnull=True)
+                if not pending.exists():
+                    break
+                time.sleep(0.5)
+            stored = Message.objects.filter(direction="inbound", sender_id=sender_id).count()
             pending = Message.objects.filter(direction="inbound", processed_at__isnull=True)
-            if not pending.exists():
-                break
-            time.sleep(0.5)
-        stored = Message.objects.filter(direction="inbound", sender_id=sender_id).count()
-        unprocessed = Message.objects.filter(direction="inbound", processed_at__isnull=True).count()
-        replies = Message.objects.filter(in_reply_to__isnull=False).count()
-        connection.close()
-        print(f"  achieved {result['sent'] / result['elapsed']:.1f} requests/s")
-        print(f"  request latency: {summary(result['latencies'])}")
-        print(f"  202 answers {result['accepted']}, stored inbound {stored}")
-        print(f"  unprocessed after the run: {unprocessed}")
-        print(f"  STOP replies stored {replies} of {result['stops']} STOPs")
-        print(f"  STOP 202 -> blocked: {summary(result['blocked'])}")
-        print(f"  STOPs never seen blocked: {result['stops'] - len(result['blocked'])}")
-        print(f"  errors: {len(result['errors'])} {result['errors'][:3]}")
+            unprocessed = pending.count()
+            replies = Message.objects.filter(in_reply_to__isnull=False).count()
+            connection.close()
+            print(f"  achieved {result['sent'] / result['elapsed']:.1f} requests/s")
+            print(f"  request latency: {summary(result['latencies'])}")
+            print(f"  202 answers {result['accepted']}, stored inbound {stored}")
+            print(f"  unprocessed after the run: {unprocessed}")
+            print(f"  STOP replies stored {replies} of {result['stops']} STOPs")
+            print(f"  STOP 202 -> blocked: {summary(result['blocked'])}")
+            print(f"  STOPs never seen blocked: {result['stops'] - len(result['blocked'])}")
+            print(f"  errors: {len(result['errors'])} {result['errors'][:3]}")
 
-        memory = peak_memory(web, worker)  # before the worker stops
-        print(f"peak memory: {memory}")
-        # The endpoint alone: stop the worker (what it has not processed stays stored).
-        worker.terminate()
-        worker.wait(timeout=60)
+            memory = peak_memory(web, worker)  # before the worker stops
+            print(f"peak memory: {memory}")
+            # The endpoint alone: stop the worker (what it has not processed stays stored).
+            worker.terminate()
+            worker.wait(timeout=60)
         measured = web_pids(web.pid)
         backends = backend_pids()
         cpu_before = cpu_seconds(measured) + cpu_seconds(backends)
@@ -496,12 +527,14 @@ def main() -> None:
             f"  CPU per request (gunicorn + its PostgreSQL backends): {per_request * 1000:.2f} ms"
             f" -> ceiling on 2 idle cores about {2 / per_request:.0f} requests/s"
         )
+        if args.max_only:
+            return
         import results
 
         results.record(
             f"Inbound at {args.rate}/s with 10% STOP",
-            f"webhook to blocked, gunicorn -w {args.gunicorn_workers} + Celery worker "
-            f"(concurrency {args.concurrency}), {args.seconds} s; then the endpoint alone",
+            f"webhook to blocked, {web_description(args)} + {worker_description(args)}, "
+            f"{args.seconds} s; then the endpoint alone",
             f"reached {result['sent'] / result['elapsed']:.1f} requests/s; request "
             f"{summary(result['latencies'])}; STOP 202 → blocked {summary(result['blocked'])}; "
             f"alone {count / max(top['elapsed'], 1e-9):.1f} requests/s, "
@@ -509,9 +542,10 @@ def main() -> None:
             f"{memory}; errors {len(result['errors'])}",
         )
     finally:
-        for process in (web, worker):
+        processes = [process for process in (web, worker) if process is not None]
+        for process in processes:
             process.terminate()
-        for process in (web, worker):
+        for process in processes:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:

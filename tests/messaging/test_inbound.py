@@ -428,3 +428,69 @@ def test_webhook_in_autocommit_stores_once_and_queues_once(api, sender, monkeypa
     assert again.json() == {"id": first.json()["id"], "duplicate": True}
     assert queued == [first.json()["id"]]
     assert Message.objects.filter(direction=Direction.INBOUND).count() == 1
+
+
+def test_the_compiled_insert_writes_what_save_writes(sender):
+    """``inbound._insert`` reuses the statement Django compiles for ``save``: same row."""
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    from messaging.services import log_entry
+
+    def message(provider_message_id):
+        at = timezone.now()
+        return Message(
+            organization_id=sender.organization_id,
+            sender=sender,
+            direction=Direction.INBOUND,
+            channel=sender.kind,
+            subscriber=CUSTOMER,
+            text="Hello ☃ 'quoted'",
+            status=MessageStatus.RECEIVED,
+            provider_message_id=provider_message_id,
+            requested_at=at,
+            updated_at=at,
+            status_log=[log_entry(MessageStatus.RECEIVED, "Received from the channel.", at)],
+        )
+
+    saved, inserted = message("by-save"), message("by-insert")
+    inserted.requested_at = inserted.updated_at = saved.requested_at
+    inserted.status_log = saved.status_log
+    saved.save(force_insert=True)
+    inbound._insert(inserted)
+    inbound._insert(again := message("by-insert-2"))  # the cached statement
+    assert inserted.pk and again.pk > inserted.pk > saved.pk
+    assert not inserted._state.adding
+
+    def row(pk):
+        return {k: v for k, v in model_to_dict(Message.objects.get(pk=pk)).items() if k != "id"}
+
+    by_save, by_insert = row(saved.pk), row(inserted.pk)
+    assert by_insert.pop("provider_message_id") == "by-insert"
+    assert by_save.pop("provider_message_id") == "by-save"
+    assert by_insert == by_save
+
+
+def test_processing_an_outbound_id_claims_nothing(sender, make_batch):
+    batch = make_batch([CUSTOMER])
+    outbound = Message.objects.get(batch=batch)
+    before = (outbound.updated_at, outbound.status_log)
+    assert inbound.process_inbound(message_id=outbound.pk) is False
+    outbound.refresh_from_db()
+    assert outbound.processed_at is None
+    assert (outbound.updated_at, outbound.status_log) == before
+    assert inbound.process_inbound(message_id=10**9) is False  # unknown
+
+
+def test_the_claim_leaves_the_pending_index_out_of_the_plan(post_inbound, sender):
+    """The claim's WHERE must not imply message_inbound_pending_idx's predicate, or a
+    planner with stale statistics scans every pending message for one id."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    message = inbound_message(post_inbound("Hello", execute=False))
+    with CaptureQueriesContext(connection) as queries:
+        assert inbound.process_inbound(message_id=message.pk) is True
+    claim = next(q["sql"] for q in queries if q["sql"].startswith('UPDATE "messaging_message"'))
+    assert '"processed_at" IS NULL' in claim
+    assert '"direction"' not in claim.split("WHERE", 1)[1]
