@@ -185,6 +185,12 @@ else:
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis serves priority 0 first (kombu's steps 0, 3, 6, 9). Opt-outs and opt-ins are
+# queued at 0 and ordinary inbound texts at 6 (messaging.inbound); everything else,
+# the keyword confirmations' dispatch, send and receipts included, at 3: otherwise
+# each STOP's three follow-up tasks queued at 0 with the next STOPs and held them
+# up (STOP to blocked p95 10.5-11.5 s at 200 inbound/s, docs/performance.md).
+CELERY_TASK_DEFAULT_PRIORITY = 3
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_RESULT_EXPIRES = 60 * 60 * 24

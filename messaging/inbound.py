@@ -47,7 +47,8 @@ KEYWORD_KINDS = {InboundKind.OPT_OUT, InboundKind.OPT_IN, InboundKind.HELP}
 REQUEUE_AFTER = dt.timedelta(seconds=60)
 REQUEUE_WINDOW = dt.timedelta(days=2)
 # Celery priorities on Redis: 0 is served first. Tasks queued without one (the
-# keyword reply's dispatch and send) count as 0 too.
+# keyword reply's dispatch and send, everything else) get 3, between the two
+# (CELERY_TASK_DEFAULT_PRIORITY).
 KEYWORD_PRIORITY = 0
 MESSAGE_PRIORITY = 6
 

@@ -5,11 +5,11 @@ from django.conf import settings
 
 from config.cache import RedisCache
 
+pytestmark = pytest.mark.redis
+
 
 @pytest.fixture
 def redis_cache():
-    if not settings.REDIS_URL:
-        pytest.skip("needs REDIS_URL")
     cache = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "test-config-cache"})
     yield cache
     cache.clear()

@@ -65,3 +65,14 @@ def test_the_worker_watchdog_waits_for_all_three_signs():
     assert not stuck(waiting=0, busy=0, concurrency=2, idle_seconds=600, limit=60)  # idle
     assert not stuck(waiting=3, busy=2, concurrency=2, idle_seconds=600, limit=60)  # all busy
     assert not stuck(waiting=3, busy=0, concurrency=2, idle_seconds=30, limit=60)  # too soon
+
+
+def test_a_stops_follow_up_tasks_queue_behind_the_next_stops():
+    """A STOP's confirmation (dispatch, send, receipts) is queued without a priority:
+    it must come after opt-outs (0) and before ordinary inbound texts (6)."""
+    from messaging import inbound, tasks
+
+    for task in (tasks.dispatch_batch, tasks.send_messages, tasks.loopback_receipts):
+        assert inbound.KEYWORD_PRIORITY < task.priority < inbound.MESSAGE_PRIORITY, task.name
+    options = tasks.send_messages._get_exec_options()
+    assert options["priority"] == 3

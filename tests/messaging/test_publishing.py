@@ -121,9 +121,8 @@ def test_eager_mode_is_apply_async_itself(monkeypatch):
     assert calls == [((5,), {"priority": 0})]
 
 
+@pytest.mark.redis
 def test_on_redis_the_publishing_channel_keeps_its_client(not_eager):
-    if not settings.CELERY_BROKER_URL.startswith("redis"):
-        pytest.skip("the Redis broker only")
     publishing.queue_task(tasks.process_inbound, (1,), priority=6)
     channel = publishing._publisher(app).producer.channel
     assert isinstance(channel, publishing._PublishingChannel)
