@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from django.conf import settings
 
 from blocklists.import_rows import CHUNK_ROWS, Chunk, ParseSpec
-from blocklists.imports import iter_chunks
+from blocklists.imports import iter_chunks, reading_country
 from blocklists.models import ImportJob
 
 # Parsed chunks waiting for the database in a thread's queue.
@@ -35,7 +35,7 @@ def parse_spec(job: ImportJob) -> ParseSpec:
         delimiter=job.delimiter or ",",
         column=job.header.index(job.column),
         email=job.sender.is_email,
-        country=job.country or job.sender.organization.country,
+        country=reading_country(job),
     )
 
 

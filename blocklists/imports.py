@@ -205,9 +205,14 @@ def preview_rows(job: ImportJob, limit: int = 5) -> list[list[str]]:
     return rows
 
 
+def reading_country(job: ImportJob) -> str:
+    """The country national numbers in the file are read for: the job's, else its organization's."""
+    return job.country or job.sender.organization.country
+
+
 def iter_chunks(job: ImportJob, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
     """Parse the job's stored file into chunks (``chunks_of_rows`` over ``open_rows``)."""
-    parse = subscriber_parser(job.sender.is_email, job.country or job.sender.organization.country)
+    parse = subscriber_parser(job.sender.is_email, reading_country(job))
     with open_rows(job) as (reader, raw):
         yield from chunks_of_rows(reader, raw, job.header.index(job.column), parse, chunk_rows)
 

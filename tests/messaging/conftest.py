@@ -80,3 +80,24 @@ def api(client, api_token):
             return client.get("/api/v1" + path, params, headers=headers)
 
     return Api(api_token)
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    """``database_down("token")`` or ``("store")``: that step of an inbound call finds
+    PostgreSQL unreachable (reading the API token, or storing the message)."""
+    from django.db import OperationalError
+
+    from messaging import api as api_module
+    from messaging import inbound
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+    def make(where: str) -> None:
+        if where == "token":
+            monkeypatch.setattr(api_module, "authenticate", down)
+        else:
+            monkeypatch.setattr(inbound, "receive_inbound", down)
+
+    return make

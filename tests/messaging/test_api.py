@@ -187,19 +187,8 @@ def test_send_task_is_importable_for_the_worker():
 
 
 @pytest.mark.parametrize("where", ["token", "store"])
-def test_database_unreachable_is_503_with_retry_after(api, sender, monkeypatch, where):
-    from django.db import OperationalError
-
-    from messaging import api as api_module
-    from messaging import inbound
-
-    def down(*args, **kwargs):
-        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
-
-    if where == "token":
-        monkeypatch.setattr(api_module, "authenticate", down)
-    else:
-        monkeypatch.setattr(inbound, "receive_inbound", down)
+def test_database_unreachable_is_503_with_retry_after(api, sender, database_down, where):
+    database_down(where)
     response = api.post(
         "/inbound",
         {

@@ -16,7 +16,6 @@ from django.test import Client, override_settings
 
 from accounts.models import ApiToken
 from accounts.tokens import hash_secret, revoke_token
-from messaging import inbound
 from messaging.models import Direction, Message
 
 LEAN = "messaging.inbound_webhook.InboundWebhookMiddleware"
@@ -165,18 +164,8 @@ def test_new_and_duplicate_messages_answer_alike(sender, api_token):
 
 
 @pytest.mark.parametrize("where", ["token", "store"])
-def test_database_down_is_the_same_503_with_retry_after(sender, api_token, monkeypatch, where):
-    from django.db import OperationalError
-
-    from messaging import api as api_module
-
-    def down(*args, **kwargs):
-        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
-
-    if where == "token":
-        monkeypatch.setattr(api_module, "authenticate", down)
-    else:
-        monkeypatch.setattr(inbound, "receive_inbound", down)
+def test_database_down_is_the_same_503_with_retry_after(sender, api_token, database_down, where):
+    database_down(where)
     lean, ninja = both(payload(), secret=api_token)
     assert lean.status_code == 503
     assert lean["Retry-After"] == "5"
