@@ -10,7 +10,7 @@ parsing. Prints wall time, the PostgreSQL backend's CPU time and the WAL
 written. Needs the data of ``bench_import.py`` (sender 59999) in the database:
 
     DSN=postgresql://postgres@127.0.0.1:5432/handoff_bench \\
-        .venv/bin/python bench/bench_import_merge.py A B C D E H I
+        .venv/bin/python bench/bench_import_merge.py C P I F
 
 Variants: A with the sender foreign key and an index on the subscriber alone
 (as before 2026-11-29); B without the foreign key; C without both (as now);
@@ -18,7 +18,10 @@ D as B without the events' subscriber index; E as B without events; H and I a
 bare COPY of the 880,000 new rows with and without the foreign key;
 N as C with, instead of the event rows, a narrow (import job, subscriber) row
 indexed on the subscriber (what one record per subscriber would cost if the rest
-of an import's event lived once on the job).
+of an import's event lived once on the job); P as C the way ``blocklists.imports``
+merges since 2026-11-29 (session 5): probe which subscribers of the chunk are
+present, COPY the others straight into the entries and the events; F the floor
+of what an import must write: a bare COPY of the new rows and their events.
 """
 
 import os
@@ -146,19 +149,57 @@ def merge(statement: str):
     return work
 
 
+ENTRY = "xe (sender_id, subscriber, reason, source, excluded_at, added_by_id, import_job_id)"
+EVENT = (
+    "xv (organization_id, sender_id, sender_address, subscriber, action, reason, source, "
+    "excluded_at, actor_id, actor_name, consent_id, import_job_id, note, created_at)"
+)
+AT = "2026-11-29 12:00:00+00"
+ENTRY_TAIL = f"\tlist_cleanup\tcsv\t{AT}\t\\N\t1\n"
+EVENT_HEAD = "1\t{s}\t59999\t"
+EVENT_TAIL = f"\tadded\tlist_cleanup\tcsv\t{AT}\t\\N\t\t1\t1\t\t{AT}\n"
+
+
+def copy_rows(k, table: str, head: str, values: list[str], tail: str) -> None:
+    with k.copy(f"COPY {table} FROM STDIN") as cp:
+        for start in range(0, len(values), 100_000):
+            part = values[start : start + 100_000]
+            cp.write(head + f"{tail}{head}".join(part) + tail)
+
+
 def bare_copy(c2, k) -> None:
-    data = "".join(f"{sender_id}\t{s}\tlist_cleanup\tcsv\t2026-01-01Z\n" for s in sorted(new))
-    with k.copy("COPY xe (sender_id, subscriber, reason, source, excluded_at) FROM STDIN") as cp:
-        for start in range(0, len(data), 1 << 20):
-            cp.write(data[start : start + (1 << 20)])
+    copy_rows(k, ENTRY, f"{sender_id}\t", sorted(new), ENTRY_TAIL)
     c2.commit()
+
+
+def bare_copy_with_events(c2, k) -> None:
+    copy_rows(k, ENTRY, f"{sender_id}\t", sorted(new), ENTRY_TAIL)
+    copy_rows(k, EVENT, EVENT_HEAD.format(s=sender_id), sorted(new), EVENT_TAIL)
+    c2.commit()
+
+
+def probe_and_copy(c2, k) -> None:
+    for chunk in chunks:
+        present = {
+            row[0]
+            for row in k.execute(
+                "SELECT subscriber FROM xe WHERE sender_id = %s AND subscriber = ANY(%s)",
+                [sender_id, chunk],
+            )
+        }
+        fresh = [s for s in chunk if s not in present]
+        k.execute("SAVEPOINT chunk")
+        copy_rows(k, ENTRY, f"{sender_id}\t", fresh, ENTRY_TAIL)
+        copy_rows(k, EVENT, EVENT_HEAD.format(s=sender_id), fresh, EVENT_TAIL)
+        k.execute("RELEASE SAVEPOINT chunk")
+        c2.commit()
 
 
 VARIANTS = {
     "A": ("A: sender FK, subscriber index, events", dict(fk=True, subscriber_index=True), MERGE),
     "B": ("B: no FK, subscriber index, events", dict(fk=False, subscriber_index=True), MERGE),
     "C": (
-        "C: no FK, no subscriber index, events (now)",
+        "C: no FK, no subscriber index, events (until P)",
         dict(fk=False, subscriber_index=False),
         MERGE,
     ),
@@ -173,12 +214,22 @@ VARIANTS = {
         dict(fk=False, subscriber_index=False),
         NARROW,
     ),
-    "H": ("H: bare COPY of the new rows, FK", dict(fk=True, subscriber_index=True), None),
-    "I": ("I: bare COPY of the new rows, no FK", dict(fk=False, subscriber_index=True), None),
+    "H": ("H: bare COPY of the new rows, FK", dict(fk=True, subscriber_index=True), bare_copy),
+    "I": ("I: bare COPY of the new rows, no FK", dict(fk=False, subscriber_index=True), bare_copy),
+    "P": (
+        "P: as C, probe + COPY into entries and events (now)",
+        dict(fk=False, subscriber_index=False),
+        probe_and_copy,
+    ),
+    "F": (
+        "F: bare COPY of the new rows and their events",
+        dict(fk=False, subscriber_index=False),
+        bare_copy_with_events,
+    ),
 }
 
-for key in sys.argv[1:] or "ABCDEHI":
+for key in sys.argv[1:] or "CPIF":
     name, shape, statement = VARIANTS[key]
     setup(**shape)
-    measured(name, merge(statement) if statement else bare_copy)
+    measured(name, merge(statement) if isinstance(statement, str) else statement)
 cur.execute("DROP TABLE IF EXISTS xe, xv, xn")
