@@ -209,22 +209,24 @@ def main() -> None:
     parser_mb = 0.0
     if worker is None:
         job = import_services.run_import(job_id=job.pk)
+        elapsed = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         where = "this process"
     else:
         process, queue = worker
         parser_mb = 0.0
         while job.status not in ("done", "failed", "cancelled"):
-            time.sleep(0.2)
+            time.sleep(0.05)
             # The parser process (a child of the worker) is gone once the import ends.
             for child in results.children(process.pid):
                 parser_mb = max(parser_mb, results.peak_rss_mb(child))
             job.refresh_from_db()
+        # Done when the job says so, not when the worker has shut down after it.
+        elapsed = time.perf_counter() - started
         peak_mb = results.peak_rss_mb(process.pid)
         where = f"the Celery worker (pid {process.pid}, pool solo, queue {queue})"
         process.terminate()
         process.wait(timeout=30)
-    elapsed = time.perf_counter() - started
 
     print(f"status: {job.status} {job.error}")
     print(
