@@ -18,10 +18,11 @@ D as B without the events' subscriber index; E as B without events; H and I a
 bare COPY of the 880,000 new rows with and without the foreign key;
 N as C with, instead of the event rows, a narrow (import job, subscriber) row
 indexed on the subscriber (what one record per subscriber would cost if the rest
-of an import's event lived once on the job); P as C the way ``blocklists.imports``
-merges since 2026-11-29 (session 5): probe which subscribers of the chunk are
-present, COPY the others straight into the entries and the events; F the floor
-of what an import must write: a bare COPY of the new rows and their events.
+of an import's event lived once on the job); P as C but without INSERT: probe
+which subscribers of the chunk are present (one index probe each), COPY the
+others straight into the entries and the events (tried 2026-11-29, fifth session:
+no faster than C); F the floor of what an import must write: a bare COPY of the
+new rows and their events.
 """
 
 import os
@@ -183,8 +184,9 @@ def probe_and_copy(c2, k) -> None:
         present = {
             row[0]
             for row in k.execute(
-                "SELECT subscriber FROM xe WHERE sender_id = %s AND subscriber = ANY(%s)",
-                [sender_id, chunk],
+                "SELECT v.s FROM unnest(string_to_array(%s, E'\\n')) AS v(s) CROSS JOIN LATERAL "
+                "(SELECT FROM xe WHERE sender_id = %s AND subscriber = v.s LIMIT 1) AS present",
+                ["\n".join(chunk), sender_id],
             )
         }
         fresh = [s for s in chunk if s not in present]
@@ -199,7 +201,7 @@ VARIANTS = {
     "A": ("A: sender FK, subscriber index, events", dict(fk=True, subscriber_index=True), MERGE),
     "B": ("B: no FK, subscriber index, events", dict(fk=False, subscriber_index=True), MERGE),
     "C": (
-        "C: no FK, no subscriber index, events (until P)",
+        "C: no FK, no subscriber index, events (now)",
         dict(fk=False, subscriber_index=False),
         MERGE,
     ),
@@ -217,7 +219,7 @@ VARIANTS = {
     "H": ("H: bare COPY of the new rows, FK", dict(fk=True, subscriber_index=True), bare_copy),
     "I": ("I: bare COPY of the new rows, no FK", dict(fk=False, subscriber_index=True), bare_copy),
     "P": (
-        "P: as C, probe + COPY into entries and events (now)",
+        "P: as C, probe + COPY into entries and events",
         dict(fk=False, subscriber_index=False),
         probe_and_copy,
     ),

@@ -6,13 +6,11 @@ import codecs
 import csv
 import datetime as dt
 import io
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import SenderKind
@@ -241,42 +239,6 @@ def test_a_list_belongs_to_its_sender(run, sender, org):
 
     assert subscribers(other) == set()
     assert counts(run(b"mobile\n4155550123\n", to=other)) == (1, 1, 0, 0)
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_a_subscriber_added_between_the_probe_and_the_copy_is_counted_once(
-    run, sender, monkeypatch
-):
-    """A STOP commits after the merge looked and before it wrote: nothing twice, nothing lost."""
-    copy_new = imports._copy_new
-
-    def stop(**kwargs):
-        try:
-            add_entry(**kwargs)
-        finally:
-            connection.close()
-
-    def stop_arrives_first(cursor, job, new, at):
-        # Another worker's transaction, on its own connection.
-        other = threading.Thread(
-            target=stop,
-            kwargs={"sender": sender, "subscriber": "4155550124", "source": Source.OPT_OUT},
-        )
-        other.start()
-        other.join()
-        copy_new(cursor, job, new, at)
-
-    monkeypatch.setattr(imports, "_copy_new", stop_arrives_first)
-    job = run(b"mobile\n4155550123\n4155550124\n4155550125\n")
-
-    assert job.status == ImportStatus.DONE
-    assert counts(job) == (3, 2, 1, 0)
-    assert subscribers(sender) == {"+14155550123", "+14155550124", "+14155550125"}
-    assert BlocklistEntry.objects.get(subscriber="+14155550124").source == Source.OPT_OUT
-    added = BlocklistEvent.objects.filter(import_job=job).values_list("subscriber", flat=True)
-    assert sorted(added) == ["+14155550123", "+14155550125"]
-    assert BlocklistEvent.objects.filter(subscriber="+14155550124").count() == 1
 
 
 # ---------------------------------------------------------------------------
