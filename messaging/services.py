@@ -328,14 +328,18 @@ def send_messages(
     return retry
 
 
+# The rows are found by primary key alone and their status is checked once locked:
+# with "status = 'sending'" in the scan's WHERE, the planner matched the partial index
+# of sending messages and, while its statistics lagged a new batch, read all of the
+# batch's sending entries for each chunk (16 of 27 s of a 100,000-message dispatch).
 CLAIM_POSTGRES = """
 WITH free AS (
-    SELECT id FROM messaging_message
-    WHERE id = ANY(%s) AND status = %s AND handed_over_at IS NULL
+    SELECT id, status, handed_over_at FROM messaging_message
+    WHERE id = ANY(%s)
     FOR UPDATE SKIP LOCKED
 )
 UPDATE messaging_message AS m SET handed_over_at = %s
-FROM free WHERE m.id = free.id
+FROM free WHERE m.id = free.id AND free.status = %s AND free.handed_over_at IS NULL
 RETURNING m.*
 """
 
@@ -352,7 +356,7 @@ def _claim_for_gateway(message_ids: list[int], claimed_at: dt.datetime) -> list[
         with transaction.atomic():
             messages = list(
                 Message.objects.raw(
-                    CLAIM_POSTGRES, [message_ids, MessageStatus.SENDING, claimed_at]
+                    CLAIM_POSTGRES, [message_ids, claimed_at, MessageStatus.SENDING]
                 )
             )
         messages.sort(key=lambda message: message.pk)

@@ -371,3 +371,13 @@ def test_two_runs_of_one_chunk_at_once_hand_each_message_over_once(make_batch, s
     assert not errors
     assert sorted(CountingGateway.calls) == sorted(ids)
     assert statuses(batch) == [MessageStatus.SENT] * len(ids)
+
+
+def test_the_gateway_claim_finds_its_rows_by_primary_key_alone():
+    """The claim's locking scan must not imply message_sending_idx's predicate
+    (status = 'sending'), or a planner with stale statistics reads every sending
+    message of a new batch for each chunk of 1,000 (3,736 against 6,249 messages/s
+    for a 100,000-message dispatch); the status is checked on the locked rows."""
+    locking_scan = services.CLAIM_POSTGRES.split("FOR UPDATE", 1)[0].split("WHERE", 1)[1]
+    assert locking_scan.split() == ["id", "=", "ANY(%s)"]
+    assert "free.status = %s AND free.handed_over_at IS NULL" in services.CLAIM_POSTGRES
