@@ -18,6 +18,7 @@ from django.db.models import Count, Expression
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from accounts.bulk import copy_insert
 from accounts.models import Organization, Sender, SenderKind, Subaccount
 from accounts.normalization import PhoneNormalizer, normalize_email
 from blocklists.interceptions import intercept_from_failure
@@ -35,6 +36,8 @@ from messaging.statuses import (
 
 CHUNK = 10_000
 SEND_CHUNK = 1_000
+# From this many messages a batch is written by COPY on PostgreSQL (100,000: 9.5 -> 2 s).
+COPY_MIN_MESSAGES = 1_000
 MAX_RECIPIENTS = 100_000
 MAX_SEND_ATTEMPTS = 4
 # Longer than any queue backlog or retry countdown (90 s): a message untouched this long
@@ -134,33 +137,36 @@ def create_batch(
             message_count=len(subscribers),
         )
         common = variables or {}
-        Message.objects.bulk_create(
-            (
-                Message(
-                    organization=organization,
-                    subaccount=subaccount,
-                    sender=sender,
-                    batch=batch,
-                    direction=Direction.OUTBOUND,
-                    channel=sender.kind,
-                    subscriber=subscriber,
-                    priority=priority,
-                    text=text,
-                    template=template,
-                    label=label,
-                    variables={**common, **per_message_variables[i]}
-                    if per_message_variables
-                    else common,
-                    status=status,
-                    requested_at=send_at if later else now,
-                    updated_at=now,
-                    status_log=first_log,
-                    in_reply_to=in_reply_to,
-                )
-                for i, subscriber in enumerate(subscribers)
-            ),
-            batch_size=2_000,
+        same = dict(
+            organization=organization,
+            subaccount=subaccount,
+            sender=sender,
+            batch=batch,
+            direction=Direction.OUTBOUND,
+            channel=sender.kind,
+            priority=priority,
+            text=text,
+            template=template,
+            label=label,
+            status=status,
+            requested_at=send_at if later else now,
+            updated_at=now,
+            status_log=first_log,
+            in_reply_to=in_reply_to,
         )
+        if per_message_variables:
+            rows = [
+                (subscriber, {**common, **per_message_variables[i]})
+                for i, subscriber in enumerate(subscribers)
+            ]
+        else:
+            rows = [(subscriber, common) for subscriber in subscribers]
+        if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_MESSAGES:
+            copy_insert(Message(**same), ["subscriber", "variables"], rows)
+        else:
+            Message.objects.bulk_create(
+                (Message(**same, subscriber=s, variables=v) for s, v in rows), batch_size=2_000
+            )
         if not later:
             _queue_dispatch(batch.pk)
     return batch

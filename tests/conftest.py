@@ -22,10 +22,17 @@ from tests.factories import MembershipFactory, OrganizationFactory, SenderFactor
 
 
 def pytest_collection_modifyitems(config, items):
-    """Without REDIS_URL (the SQLite run), tests marked ``redis`` are deselected, not skipped."""
-    if os.environ.get("REDIS_URL"):
-        return
-    kept = [item for item in items if item.get_closest_marker("redis") is None]
+    """Deselect, not skip, what this run's services can't run.
+
+    Without REDIS_URL (the SQLite run), tests marked ``redis``; without a PostgreSQL
+    DATABASE_URL, tests marked ``postgresql``.
+    """
+    absent = set()
+    if not os.environ.get("REDIS_URL"):
+        absent.add("redis")
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        absent.add("postgresql")
+    kept = [item for item in items if not any(item.get_closest_marker(m) for m in absent)]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
