@@ -14,9 +14,10 @@ from django.utils.html import format_html
 from accounts.access import Actor
 from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import SenderKind
+from blocklists.lookups import number_in
 from handoff.selectors import read_number
 from messaging.counts import counts_by_status
-from messaging.models import Message, MessageCount
+from messaging.models import Batch, Message, MessageCount
 from messaging.statuses import MessageStatus
 
 WINDOW_DAYS = 30
@@ -31,9 +32,7 @@ class SmsStatusFilter(django_filters.FilterSet):
     mobile = django_filters.CharFilter(method="by_number", label="Mobile number")
     template = django_filters.CharFilter(lookup_expr="iexact", label="Template")
     label = django_filters.CharFilter(lookup_expr="iexact", label="Label")
-    user = django_filters.CharFilter(
-        field_name="batch__created_by_name", lookup_expr="iexact", label="User"
-    )
+    user = django_filters.CharFilter(method="by_user", label="User")
     status = django_filters.ChoiceFilter(choices=MessageStatus.choices, empty_label="Any status")
     # Dates are days in the viewer's time zone, turned into a range of instants so that
     # the index on requested_at serves them (a date cast of the column could not).
@@ -62,6 +61,14 @@ class SmsStatusFilter(django_filters.FilterSet):
             self.number_problem = lookup.problem
             return queryset.none()
         return queryset.filter(subscriber=lookup.value) if lookup.value else queryset
+
+    def by_user(self, queryset, name, value):
+        # The user's batches first, their messages then by the (batch, status) index: as
+        # a join, PostgreSQL read 30 days of messages newest first looking for the user's
+        # (24 s at 10M messages for a user without batches).
+        batches = Batch.objects.filter(created_by_name__iexact=value).values_list("pk", flat=True)
+        ids = list(batches)
+        return number_in(queryset, "batch", ids) if ids else queryset.none()
 
     def from_day(self, queryset, name, value):
         return queryset.filter(requested_at__gte=day_start(value))

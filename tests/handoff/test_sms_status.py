@@ -50,6 +50,8 @@ def test_only_the_last_30_days(login, agent, sms):
         ({"template": "Welcome"}, 1),
         ({"label": "spring"}, 1),
         ({"user": "carol-admin"}, 1),
+        ({"user": "CAROL-ADMIN"}, 1),
+        ({"user": "nobody"}, 0),
         ({"status": "send_failed"}, 1),
         ({"requested_from": "2000-01-01"}, 2),
         ({"requested_to": "2000-01-01"}, 0),
@@ -116,3 +118,22 @@ def test_a_day_is_the_viewers_day_in_the_table_and_in_the_summary(login, agent, 
     assert rows(narrowed) == 2 and "Delivered: <strong>2</strong>" in narrowed
     everything = login(agent).get(URL).content.decode()
     assert "Delivered: <strong>4</strong>" in everything
+
+
+def test_a_user_without_batches_has_an_empty_summary(login, agent, sms):
+    html = login(agent).get(URL, {"user": "nobody"}).content.decode()
+    assert rows(html) == 0
+    assert 'data-testid="status-summary"' not in html
+
+
+def test_the_user_filter_stays_in_the_organization(login, agent, sms, other_org, other_admin):
+    theirs = SenderFactory(organization=other_org, address="99999")
+    create_batch(
+        organization=other_org,
+        sender=theirs,
+        subscribers=["+14155550199"],
+        text="theirs",
+        created_by=other_admin,
+    )
+    html = login(agent).get(URL, {"user": other_admin.username}).content.decode()
+    assert rows(html) == 0 and "+14155550199" not in html
