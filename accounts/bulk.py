@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
 
-# COPY's text format: a backslash, a tab, a newline or a carriage return is escaped.
-_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# COPY's text format: a backslash, a tab, a newline or a carriage return is escaped
+# (``text.translate(COPY_ESCAPE)``).
+COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NULL = "\\N"
 _WRITE_BYTES = 1 << 20
 
@@ -31,7 +32,7 @@ def _copy_value(field: models.Field, value) -> str:
         if value is None:
             return _NULL
         text = ("t" if value else "f") if isinstance(value, bool) else str(value)
-    return text.translate(_ESCAPE)
+    return text.translate(COPY_ESCAPE)
 
 
 def copy_insert(template: models.Model, varying: Sequence[str], rows: Iterable[Sequence]) -> int:

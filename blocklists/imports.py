@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from accounts.bulk import COPY_ESCAPE
 from blocklists.import_rows import (
     CHUNK_ROWS,
     Chunk,
@@ -224,7 +225,6 @@ def iter_chunks(job: ImportJob, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chu
 _ENTRY_TABLE = BlocklistEntry._meta.db_table
 _EVENT_TABLE = BlocklistEvent._meta.db_table
 _TEMP_TABLE = "blocklist_import_rows"
-_COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 _ENTRY_COLUMNS = "sender_id, subscriber, reason, source, excluded_at, added_by_id, import_job_id"
 _EVENT_COLUMNS = (
@@ -277,7 +277,7 @@ def _merge_postgresql(job: ImportJob, subscribers: list[str], at) -> int:
         data = (
             "\n".join(subscribers)
             if not job.sender.is_email
-            else "\n".join(value.translate(_COPY_ESCAPE) for value in subscribers)
+            else "\n".join(value.translate(COPY_ESCAPE) for value in subscribers)
         )
         with cursor.cursor.copy(f"COPY {_TEMP_TABLE} (subscriber) FROM STDIN") as copy:
             copy.write(data + "\n")

@@ -17,6 +17,7 @@ from handoff.replies import ReplyFilter, ReplyTable, with_last_label
 from handoff.selectors import block_status, read_number
 from handoff.status import SmsStatusFilter, SmsStatusTable, sms_in_window, status_counts
 from handoff.timeline import number_timeline
+from messaging.models import Batch
 from messaging.selectors import messages_for, replies_for
 
 LOOKUP_HEADER = [
@@ -178,7 +179,12 @@ def _iso(value) -> str:
 def sms_status(request: ActorRequest) -> HttpResponse:
     """Outbound SMS of the last 30 days with a summary of counts per status."""
     base = sms_in_window(messages_for(request.actor)).select_related("batch")
-    filterset = SmsStatusFilter(request.GET or None, queryset=base, country=_country(request))
+    filterset = SmsStatusFilter(
+        request.GET or None,
+        queryset=base,
+        country=_country(request),
+        batches=request.actor.scope(Batch.objects.all()),
+    )
     return _list_page(
         request,
         filterset=filterset,
