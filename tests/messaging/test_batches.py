@@ -82,3 +82,20 @@ def test_a_copied_batch_is_counted(make_batch, monkeypatch):
 
     assert sum(counted().values()) == 50
     assert counted() == truth()
+
+
+def test_a_large_send_through_the_api_is_stored_whole(api, org, sender):
+    """1,200 numbers in one POST /api/v1/messages: written by COPY (from 1,000), all there."""
+    numbers = [f"(415) 55{i // 10000}-{i % 10000:04d}" for i in range(1_200)]
+    response = api.post(
+        "/messages",
+        {"sender": sender.address, "to": numbers, "text": "Hi {name}", "variables": {"name": "A"}},
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["messages"] == 1_200
+    stored = Message.objects.filter(batch__public_id=response.json()["batch_id"])
+    assert stored.count() == 1_200
+    assert stored.filter(subscriber="+14155501199").get().variables == {"name": "A"}
+    assert set(stored.values_list("status", flat=True)) == {"processing"}
+    assert counted() == truth()
