@@ -1,14 +1,15 @@
 """What the message-count triggers cost the busiest writer: dispatch, triggers on and off.
 
-Creates batches of ``--messages`` in the first SMS sender of the database and
-dispatches each in this process (the send chunks run inline, as in
-``bench_messaging.py``), alternating runs with the triggers of migration
-messaging/0004 disabled (``ALTER TABLE ... DISABLE TRIGGER USER``) and enabled.
-Run it on a scratch database (``bench_messaging.py``'s): the runs with the
-triggers off leave the counts behind.
+Creates batches of ``--messages`` (with a template and a label) in the first SMS
+sender of the database and dispatches each in this process (the send chunks run
+inline, as in ``bench_messaging.py``), alternating runs with the count triggers
+disabled and enabled: all of them (migrations messaging/0004 and 0006, ``ALTER TABLE
+... DISABLE TRIGGER USER``), or with ``--which template`` only those of the counts by
+template and label (0006). Run it on a scratch database (``bench_messaging.py``'s):
+the runs with the triggers off leave the counts behind.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_scale_messaging \\
-        .venv/bin/python bench/trigger_cost.py --messages 30000 --rounds 2
+        .venv/bin/python bench/trigger_cost.py --messages 30000 --rounds 2 [--which template]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--which", choices=["all", "template"], default="all")
     args = parser.parse_args()
 
     import django
@@ -61,27 +63,37 @@ def main() -> None:
             sender=sender,
             subscribers=numbers,
             text="Your order has shipped.",
+            template="order_shipped",
+            label="autumn",
             send_at=later,
         )
         started = time.perf_counter()
         services.dispatch_batch(batch_id=batch.pk, now=later + dt.timedelta(seconds=1))
         return args.messages / (time.perf_counter() - started)
 
+    if args.which == "all":
+        names = ["USER"]
+    else:
+        names = [f"messaging_template_count_{event}" for event in ("insert", "update", "delete")]
+
+    def switch(verb: str) -> None:
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(f"ALTER TABLE messaging_message {verb} TRIGGER {name}")
+
     rates: dict[str, list[float]] = {"off": [], "on": []}
     for run in range(args.rounds * 2):
         mode = "off" if run % 2 == 0 else "on"
-        with connection.cursor() as cursor:
-            verb = "DISABLE" if mode == "off" else "ENABLE"
-            cursor.execute(f"ALTER TABLE messaging_message {verb} TRIGGER USER")
+        switch("DISABLE" if mode == "off" else "ENABLE")
         try:
             rates[mode].append(dispatch(run))
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("ALTER TABLE messaging_message ENABLE TRIGGER USER")
-        print(f"run {run + 1}: triggers {mode}: {rates[mode][-1]:,.0f} messages/s", flush=True)
+            switch("ENABLE")
+        rate = rates[mode][-1]
+        print(f"run {run + 1}: {args.which} triggers {mode}: {rate:,.0f} messages/s", flush=True)
     for mode, values in rates.items():
         shown = " / ".join(f"{v:,.0f}" for v in values)
-        print(f"triggers {mode}: {shown} messages/s")
+        print(f"{args.which} triggers {mode}: {shown} messages/s")
 
 
 if __name__ == "__main__":

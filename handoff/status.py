@@ -7,7 +7,8 @@ import datetime as dt
 import django_filters
 import django_tables2 as tables
 from django import forms
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Value
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -17,7 +18,7 @@ from accounts.models import SenderKind
 from blocklists.lookups import number_in
 from handoff.selectors import read_number
 from messaging.counts import counts_by_status
-from messaging.models import Batch, Message, MessageCount
+from messaging.models import Batch, Message, MessageCount, TemplateCount
 from messaging.statuses import MessageStatus
 
 WINDOW_DAYS = 30
@@ -87,11 +88,14 @@ class SmsStatusFilter(django_filters.FilterSet):
             until = day_start(data["requested_to"] + dt.timedelta(days=1))
         return since, until
 
+    def value(self, name: str) -> str:
+        """The cleaned value of a text filter, or ""."""
+        return (self.form.cleaned_data if self.is_valid() else {}).get(name) or ""
+
     @property
     def narrowed(self) -> bool:
-        """Whether a filter the hourly counts do not know (number, template ...) is set."""
-        data = self.form.cleaned_data if self.is_valid() else {}
-        return any(data.get(name) for name in ("mobile", "template", "label", "user"))
+        """Whether a filter no hourly counts know (number or user) is set."""
+        return bool(self.value("mobile") or self.value("user"))
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -113,8 +117,9 @@ def status_counts(actor: Actor, filterset: SmsStatusFilter, unfiltered) -> list[
 
     ``unfiltered`` is the page's queryset before the filters. The summary ignores the
     status filter: it shows what else happened in the period. With only dates (the
-    usual case) the counts come from the hourly message counts, not from millions of
-    rows; a number, template, label or user filter counts the matching messages.
+    usual case) the counts come from the hourly message counts, with a template or a
+    label from the hourly counts by template and label: not from millions of rows. A
+    number or user filter counts the matching messages (an index finds them).
     """
     if filterset.number_problem:
         return []
@@ -133,14 +138,26 @@ def status_counts(actor: Actor, filterset: SmsStatusFilter, unfiltered) -> list[
     else:
         since, until = filterset.period()
         counts = counts_by_status(
-            outbound_sms(actor.scope(Message.objects.all())),
-            outbound_sms(actor.scope(MessageCount.objects.all())),
+            *_counted(actor, filterset.value("template"), filterset.value("label")),
             since=since,
             until=until,
         )
     return [
         (value, label, counts[value]) for value, label in MessageStatus.choices if value in counts
     ]
+
+
+def _counted(actor: Actor, template: str, label: str) -> tuple[QuerySet, QuerySet]:
+    """The outbound SMS and the hourly counts of them, narrowed the same way."""
+    messages = outbound_sms(actor.scope(Message.objects.all()))
+    if not (template or label):
+        return messages, outbound_sms(actor.scope(MessageCount.objects.all()))
+    counts = actor.scope(TemplateCount.objects.filter(channel__in=SMS_KINDS))
+    for name, value in (("template", template), ("label", label)):
+        if value:
+            messages = messages.filter(**{f"{name}__iexact": value})
+            counts = counts.filter(**{name: Upper(Value(value))})  # stored upper-cased
+    return messages, counts
 
 
 class SmsStatusTable(FastRowsTable):

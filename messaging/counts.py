@@ -1,8 +1,9 @@
-"""Messages counted per hour and status (``MessageCount``): exact, and cheap to read.
+"""Messages counted per hour and status (``MessageCount``; ``TemplateCount`` also by
+template and label): exact, and cheap to read.
 
 The SMS Status summary and the Handoff home count millions of messages over 30 days;
-scanning them takes seconds. The triggers of migration 0004 keep a row of +n / -n per
-change in ``MessageCount``; this module reads them and folds them.
+scanning them takes seconds. The triggers of migrations 0004 and 0006 keep a row of
++n / -n per change in the counts; this module reads them and folds them.
 
 Reading is exact to the microsecond: whole hours come from the counts, the partial
 hour at each end of a period from the messages themselves (one hour of rows at most).
@@ -41,8 +42,8 @@ def counts_by_status(
 ) -> Counter[str]:
     """Messages per status requested in ``[since, until)``.
 
-    ``messages`` and ``counts`` must be narrowed the same way (organization, direction,
-    channel, status): only those fields exist on both.
+    ``messages`` and ``counts`` must be narrowed the same way (organization, channel,
+    status; direction on ``MessageCount``, template and label on ``TemplateCount``).
     """
     first = ceil_hour(since)
     last = floor_hour(until) if until is not None else None
@@ -83,54 +84,63 @@ def hourly(counts: QuerySet[MessageCount], *, since: dt.datetime) -> Iterable[tu
     )
 
 
+# The tables of counts and their keys: one settled row per key after a fold.
+FOLDED = {
+    "messaging_messagecount": "organization_id, hour, direction, channel, status",
+    "messaging_templatecount": "organization_id, hour, channel, status, template, label",
+}
+
 COMPACT_POSTGRES = """
 WITH touched AS (
-    SELECT DISTINCT organization_id, hour, direction, channel, status
-    FROM messaging_messagecount WHERE NOT settled
+    SELECT DISTINCT {key} FROM {table} WHERE NOT settled
 ), gone AS (
-    DELETE FROM messaging_messagecount c USING touched t
-    WHERE (c.organization_id, c.hour, c.direction, c.channel, c.status)
-        = (t.organization_id, t.hour, t.direction, t.channel, t.status)
-    RETURNING c.organization_id, c.hour, c.direction, c.channel, c.status, c.n
+    DELETE FROM {table} c USING touched t
+    WHERE ({c_key}) = ({t_key})
+    RETURNING {c_key}, c.n
 )
-INSERT INTO messaging_messagecount
-    (organization_id, hour, direction, channel, status, n, settled)
-SELECT organization_id, hour, direction, channel, status, SUM(n), true
-FROM gone GROUP BY 1, 2, 3, 4, 5 HAVING SUM(n) <> 0
+INSERT INTO {table} ({key}, n, settled)
+SELECT {key}, SUM(n), true FROM gone GROUP BY {positions} HAVING SUM(n) <> 0
 """
 
-# SQLite has one writer at a time: the same fold in two statements is just as safe.
+# SQLite has one writer at a time: the same fold in three statements is just as safe.
 COMPACT_SQLITE = (
     """
-INSERT INTO messaging_messagecount
-    (organization_id, hour, direction, channel, status, n, settled)
-SELECT organization_id, hour, direction, channel, status, SUM(n), 2
-FROM messaging_messagecount
-WHERE (organization_id, hour, direction, channel, status) IN (
-    SELECT organization_id, hour, direction, channel, status
-    FROM messaging_messagecount WHERE settled = 0)
-GROUP BY 1, 2, 3, 4, 5 HAVING SUM(n) <> 0
+INSERT INTO {table} ({key}, n, settled)
+SELECT {key}, SUM(n), 2 FROM {table}
+WHERE ({key}) IN (SELECT {key} FROM {table} WHERE settled = 0)
+GROUP BY {positions} HAVING SUM(n) <> 0
 """,
     """
-DELETE FROM messaging_messagecount
-WHERE settled <> 2 AND (organization_id, hour, direction, channel, status) IN (
-    SELECT organization_id, hour, direction, channel, status
-    FROM messaging_messagecount WHERE settled = 0)
+DELETE FROM {table}
+WHERE settled <> 2 AND ({key}) IN (SELECT {key} FROM {table} WHERE settled = 0)
 """,
-    "UPDATE messaging_messagecount SET settled = 1 WHERE settled = 2",
+    "UPDATE {table} SET settled = 1 WHERE settled = 2",
 )
+
+
+def _fold_statements(vendor: str) -> list[str]:
+    statements = []
+    for table, key in FOLDED.items():
+        columns = [column.strip() for column in key.split(",")]
+        names = {
+            "table": table,
+            "key": key,
+            "c_key": ", ".join(f"c.{column}" for column in columns),
+            "t_key": ", ".join(f"t.{column}" for column in columns),
+            "positions": ", ".join(str(i + 1) for i in range(len(columns))),
+        }
+        templates = [COMPACT_POSTGRES] if vendor == "postgresql" else COMPACT_SQLITE
+        statements += [template.format(**names) for template in templates]
+    return statements
 
 
 def compact() -> None:
-    """Fold the rows the triggers added into one settled row per key.
+    """Fold the rows the triggers added into one settled row per key, in both tables.
 
-    One statement on PostgreSQL, so it sees one snapshot: a change committed while it
-    runs keeps its row for the next fold, and no count is lost or counted twice.
+    One statement per table on PostgreSQL, so each sees one snapshot: a change committed
+    while it runs keeps its row for the next fold, and no count is lost or counted twice.
     """
     with transaction.atomic(), connection.cursor() as cursor:
         lock_for_transaction("message-counts")
-        if connection.vendor == "postgresql":
-            cursor.execute(COMPACT_POSTGRES)
-        else:
-            for statement in COMPACT_SQLITE:
-                cursor.execute(statement)
+        for statement in _fold_statements(connection.vendor):
+            cursor.execute(statement)

@@ -137,3 +137,62 @@ def test_the_user_filter_stays_in_the_organization(login, agent, sms, other_org,
     )
     html = login(agent).get(URL, {"user": other_admin.username}).content.decode()
     assert rows(html) == 0 and "+14155550199" not in html
+
+
+def summary(html):
+    if 'data-testid="status-summary"' not in html:
+        return {}
+    part = html[html.index('data-testid="status-summary"') :]
+    part = part[: part.index("</div>")]
+    badges = part.split('<span class="badge text-bg-light border">')[1:]
+    return {b.split(":")[0]: int(b.split("<strong>")[1].split("<")[0]) for b in badges}
+
+
+@pytest.fixture
+def tagged(org, sender, other_org, other_admin):
+    """Messages by template and label, in any case, beside another organization's."""
+    for template, label, status, n in (
+        ("OTP", "login", "delivered", 3),
+        ("otp", "Login", "send_failed", 2),
+        ("otp", "signup", "delivered", 1),
+        ("promo", "login", "delivered", 4),
+    ):
+        batch = create_batch(
+            organization=org,
+            sender=sender,
+            subscribers=[f"+1415555{i:04d}" for i in range(n)],
+            text="x",
+            template=template,
+            label=label,
+        )
+        Message.objects.filter(batch=batch).update(status=status)
+    theirs = SenderFactory(organization=other_org, address="99999")
+    create_batch(
+        organization=other_org,
+        sender=theirs,
+        subscribers=["+14155550999"],
+        text="x",
+        template="otp",
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"template": "Otp"}, {"Delivered": 4, "Send failed": 2}),
+        ({"label": "LOGIN"}, {"Delivered": 7, "Send failed": 2}),
+        ({"template": "otp", "label": "login"}, {"Delivered": 3, "Send failed": 2}),
+        ({"template": "otp", "status": "send_failed"}, {"Delivered": 4, "Send failed": 2}),
+        ({"template": "otp", "mobile": "+14155550000"}, {"Delivered": 2, "Send failed": 1}),
+        ({"template": "nothing-like-it"}, {}),
+    ],
+)
+def test_the_summary_by_template_and_label_counts_what_the_table_lists(
+    login, agent, tagged, params, expected
+):
+    """Template and label match in any case; the summary (from the hourly counts by
+    template and label) agrees with the rows listed, and ignores only the status."""
+    html = login(agent).get(URL, params).content.decode()
+    assert summary(html) == expected
+    listed = sum(expected.values()) if "status" not in params else expected["Send failed"]
+    assert rows(html) == listed

@@ -12,7 +12,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from messaging import counts
-from messaging.models import Message, MessageCount
+from messaging.models import Message, MessageCount, TemplateCount
 from messaging.services import create_batch
 from messaging.tasks import compact_message_counts
 
@@ -163,3 +163,104 @@ def test_existing_messages_are_counted_by_the_migration(org, sender):
     message(org, sender, T0)  # and the triggers are back
     assert counted() == truth()
     assert Message.objects.aggregate(n=Count("id"))["n"] == 3
+
+
+def template_truth() -> Counter:
+    """What the counts by template and label must say: outbound messages with either."""
+    result = Counter()
+    rows = Message.objects.filter(direction="outbound").exclude(template="", label="")
+    for row in rows.values(
+        "organization_id", "requested_at", "channel", "status", "template", "label"
+    ):
+        hour = row["requested_at"].replace(minute=0, second=0, microsecond=0)
+        key = (row["organization_id"], hour, row["channel"], row["status"])
+        result[(*key, row["template"].upper(), row["label"].upper())] += 1
+    return +result
+
+
+def template_counted() -> Counter:
+    rows = (
+        TemplateCount.objects.values_list(
+            "organization_id", "hour", "channel", "status", "template", "label"
+        )
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
+    return +Counter({tuple(key): total for *key, total in rows})
+
+
+def test_every_kind_of_write_keeps_the_counts_by_template_and_label_exact(
+    org, sender, other_org, other_sender
+):
+    create_batch(
+        organization=org,
+        sender=sender,
+        subscribers=[f"+1415555{i:04d}" for i in range(5)],
+        text="a",
+        template="Order_Shipped",
+        label="spring",
+    )
+    create_batch(organization=org, sender=sender, subscribers=["+14155559999"], text="no tags")
+    first = message(org, sender, T0 + dt.timedelta(minutes=5), template="otp")
+    message(other_org, other_sender, T0 + dt.timedelta(minutes=59), template="OTP", label="x")
+    message(org, sender, T0, direction="inbound", status="received", template="otp")
+    assert template_counted() == template_truth()
+    assert sum(template_counted().values()) == 7  # not the untagged one, not the inbound
+
+    Message.objects.filter(organization=org, batch__isnull=False).update(status="sending")
+    first.template = "OTP-v2"  # renamed
+    first.save(update_fields=["template"])
+    first.label = "late"
+    first.requested_at = T0 + dt.timedelta(hours=3)
+    first.save()
+    Message.objects.filter(pk=first.pk).update(updated_at=timezone.now())  # no count change
+    assert template_counted() == template_truth()
+
+    two = list(Message.objects.filter(template="Order_Shipped").values_list("pk", flat=True)[:2])
+    Message.objects.filter(pk__in=two).delete()
+    Message.objects.filter(pk=first.pk).delete()
+    assert template_counted() == template_truth()
+
+    compact_message_counts()
+    assert template_counted() == template_truth()
+    assert not TemplateCount.objects.filter(settled=False).exists()
+    # One settled row per key: the 3 shipped messages left, sending, one hour.
+    (row,) = TemplateCount.objects.filter(template="ORDER_SHIPPED")
+    assert (row.label, row.status, row.n) == ("SPRING", "sending", 3)
+
+
+def test_the_counts_by_template_read_like_the_messages_at_the_edges_of_a_period(org, sender):
+    for minutes, template in ((10, "otp"), (50, "OTP"), (90, "promo"), (125, "Otp"), (160, "otp")):
+        message(org, sender, T0 + dt.timedelta(minutes=minutes), template=template)
+    compact_message_counts()
+    messages = Message.objects.filter(template__iexact="otp")
+    rollup = TemplateCount.objects.filter(template="OTP")
+
+    def between(start, end):
+        since, until = (T0 + dt.timedelta(minutes=m) for m in (start, end))
+        return counts.counts_by_status(messages, rollup, since=since, until=until)["delivered"]
+
+    assert between(30, 130) == 2  # 10:50, 12:05; 11:30 was a promo
+    assert between(0, 180) == 4
+    assert between(11, 49) == 0
+
+
+def test_existing_messages_are_counted_by_template_by_the_migration(org, sender):
+    """What migration 0006 runs once over the messages already stored."""
+    import importlib
+
+    migration = importlib.import_module("messaging.migrations.0006_template_counts")
+    message(org, sender, T0, template="otp", label="A")
+    message(org, sender, T0 + dt.timedelta(hours=1), status="send_failed", label="b")
+    message(org, sender, T0)  # neither: not counted
+    TemplateCount.objects.all().delete()
+
+    class Editor:
+        connection = connections["default"]
+
+    migration.drop_triggers(None, Editor())
+    migration.add_triggers(None, Editor())
+    assert template_counted() == template_truth()
+    assert sum(template_counted().values()) == 2
+    message(org, sender, T0, template="otp")  # and the triggers are back
+    assert template_counted() == template_truth()
