@@ -137,6 +137,8 @@ def bench_dispatch(org, sender, team, messages: int, offset: int = 4_000_000) ->
         subscribers=numbers,
         text="Hi {{name}}, your order has shipped.",
         variables={"name": "Ann"},
+        template="order_shipped",  # counted by template and label too, as real sends are
+        label="autumn",
         subaccount=team,
         send_at=timezone.now() + dt.timedelta(hours=1),  # programmed: dispatched below
     )
@@ -180,6 +182,8 @@ def naive_dispatch(org, sender, team, messages: int, offset: int = 5_000_000) ->
         subscribers=numbers,
         text="Hi {{name}}, your order has shipped.",
         variables={"name": "Ann"},
+        template="order_shipped",
+        label="autumn",
         subaccount=team,
         send_at=timezone.now() + dt.timedelta(hours=1),
     )

@@ -5,7 +5,9 @@ sender of the database and dispatches each in this process (the send chunks run
 inline, as in ``bench_messaging.py``), alternating runs with the count triggers
 disabled and enabled: all of them (migrations messaging/0004 and 0006, ``ALTER TABLE
 ... DISABLE TRIGGER USER``), or with ``--which template`` only those of the counts by
-template and label (0006). Run it on a scratch database (``bench_messaging.py``'s):
+template and label (0006). ``--which indexes`` does the same with the partial
+indexes by template and label of migration 0007 (dropped, then built again). Run it
+on a scratch database (``bench_messaging.py``'s):
 the runs with the triggers off leave the counts behind.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/handoff_scale_messaging \\
@@ -31,7 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--which", choices=["all", "template"], default="all")
+    parser.add_argument("--which", choices=["all", "template", "indexes"], default="all")
     args = parser.parse_args()
 
     import django
@@ -77,10 +79,32 @@ def main() -> None:
         names = [f"messaging_template_count_{event}" for event in ("insert", "update", "delete")]
 
     def switch(verb: str) -> None:
+        if args.which == "indexes":
+            return switch_indexes(verb)
         with connection.cursor() as cursor:
             for name in names:
                 cursor.execute(f"ALTER TABLE messaging_message {verb} TRIGGER {name}")
 
+    from messaging.models import Message
+
+    indexes = [
+        index
+        for index in Message._meta.indexes
+        if index.name in ("message_org_template_idx", "message_org_label_idx")
+    ]
+
+    def switch_indexes(verb: str) -> None:
+        with connection.cursor() as cursor:
+            for index in indexes:
+                cursor.execute(f"DROP INDEX IF EXISTS {index.name}")
+        if verb == "ENABLE":
+            with connection.schema_editor() as editor:
+                for index in indexes:
+                    editor.add_index(Message, index)
+
+    what = {"all": "count triggers", "template": "template-count triggers"}.get(
+        args.which, "template and label indexes"
+    )
     rates: dict[str, list[float]] = {"off": [], "on": []}
     for run in range(args.rounds * 2):
         mode = "off" if run % 2 == 0 else "on"
@@ -90,10 +114,10 @@ def main() -> None:
         finally:
             switch("ENABLE")
         rate = rates[mode][-1]
-        print(f"run {run + 1}: {args.which} triggers {mode}: {rate:,.0f} messages/s", flush=True)
+        print(f"run {run + 1}: {what} {mode}: {rate:,.0f} messages/s", flush=True)
     for mode, values in rates.items():
         shown = " / ".join(f"{v:,.0f}" for v in values)
-        print(f"{args.which} triggers {mode}: {shown} messages/s")
+        print(f"{what} {mode}: {shown} messages/s")
 
 
 if __name__ == "__main__":
