@@ -6,7 +6,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from accounts.models import Organization, Sender, SenderKind, Subaccount
 from messaging.statuses import (
@@ -188,6 +189,23 @@ class Message(models.Model):
                 fields=["organization", "-requested_at"],
                 condition=Q(direction="inbound"),
                 name="message_org_inbound_idx",
+            ),
+            # SMS Status by template or label, newest first (the filters match in any
+            # case: UPPER). Partial: only outbound messages that have one; the filters
+            # repeat the condition so that the planner may use them.
+            models.Index(
+                F("organization"),
+                Upper("template"),
+                F("requested_at").desc(),
+                condition=Q(direction="outbound") & ~Q(template=""),
+                name="message_org_template_idx",
+            ),
+            models.Index(
+                F("organization"),
+                Upper("label"),
+                F("requested_at").desc(),
+                condition=Q(direction="outbound") & ~Q(label=""),
+                name="message_org_label_idx",
             ),
             # Beat re-queues inbound messages no worker processed (small: only pending rows).
             models.Index(
