@@ -17,7 +17,7 @@ from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import SenderKind
 from blocklists.lookups import number_in
 from handoff.selectors import read_number
-from messaging.counts import counts_by_status
+from messaging.counts import counts_by_status, floor_hour
 from messaging.models import Batch, Message, MessageCount, TemplateCount
 from messaging.statuses import MessageStatus
 
@@ -26,7 +26,9 @@ SMS_KINDS = [SenderKind.SMS_SHORT_CODE, SenderKind.SMS_LONG_CODE]
 
 
 def window_start(now: dt.datetime | None = None) -> dt.datetime:
-    return (now or timezone.now()) - dt.timedelta(days=WINDOW_DAYS)
+    """The start of the hour 30 days ago: on an hour, the summary's counts need no
+    partial hour counted from the messages (up to 14,000 rows at 10M messages)."""
+    return floor_hour((now or timezone.now()) - dt.timedelta(days=WINDOW_DAYS))
 
 
 class SmsStatusFilter(django_filters.FilterSet):

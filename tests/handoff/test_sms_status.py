@@ -219,3 +219,21 @@ def test_the_template_and_label_filters_can_use_their_partial_indexes(org, tagge
         cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
         plan = filterset.qs.order_by("-requested_at", "-id")[:51].explain()
     assert f"message_org_{name}_idx" in plan
+
+
+def test_the_window_starts_on_the_hour_thirty_days_ago(login, agent, org, sender):
+    """The page's 30 days begin on an hour, so its summary comes whole from the hourly
+    counts; the table and the summary agree on the first and last message in it."""
+    start = (timezone.now() - dt.timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
+    for at, template in ((start, "first"), (start - dt.timedelta(microseconds=1), "before")):
+        batch = create_batch(
+            organization=org,
+            sender=sender,
+            subscribers=["+14155550101"],
+            text="x",
+            template=template,
+        )
+        Message.objects.filter(batch=batch).update(requested_at=at, status="delivered")
+    html = login(agent).get(URL).content.decode()
+    assert rows(html) == 1 and ">first<" in html and ">before<" not in html
+    assert summary(html) == {"Delivered": 1}
