@@ -239,6 +239,9 @@ def run_search(args) -> None:
         .values_list("subscriber", flat=True)[:200]
     )
     customers = [scale_number(rng.randrange(100_000)) for _ in range(200)]
+    # The seeded templates (seed_scale uses the same five words as labels), in any case,
+    # and a value that matches nothing (the list reads its index, not the window).
+    tags = ["otp", "Promo", "REMINDER", "survey", "order_shipped", "no-such-template"]
     searched = [v for pair in zip(blocked, customers, strict=False) for v in pair]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -386,6 +389,49 @@ def run_search(args) -> None:
                 ),
                 "admin changelist `list_filter` status + date",
             ),
+            *[
+                (
+                    f"SMS Status, 30 days, {name} filter",
+                    page(agent, "/handoff/status/", lambda i, n=name: {n: tags[i % len(tags)]}),
+                    page(
+                        staff,
+                        "/admin/messaging/message/",
+                        lambda i, n=name: {
+                            "direction__exact": "outbound",
+                            f"{n}__iexact": tags[i % len(tags)],
+                            "requested_at__gte": since,
+                        },
+                    ),
+                    sql(
+                        [
+                            # The summary as the page gets it: whole hours from the counts by
+                            # template and label, the partial first hour from the messages;
+                            # then the first page through the partial expression index.
+                            "SELECT status, sum(n) FROM messaging_templatecount "
+                            f"WHERE organization_id = %s AND {name} = upper(%s) "
+                            "AND channel IN ('sms_short_code', 'sms_long_code') "
+                            "AND hour >= date_trunc('hour', now() - interval '30 days') "
+                            "+ interval '1 hour' GROUP BY status",
+                            "SELECT status, count(*) FROM messaging_message "
+                            "WHERE organization_id = %s AND direction = 'outbound' "
+                            f"AND upper({name}) = upper(%s) AND {name} <> '' "
+                            "AND channel IN ('sms_short_code', 'sms_long_code') "
+                            "AND requested_at >= now() - interval '30 days' "
+                            "AND requested_at < date_trunc('hour', now() - interval '30 days') "
+                            "+ interval '1 hour' GROUP BY status",
+                            "SELECT m.* FROM messaging_message m WHERE organization_id = %s "
+                            f"AND direction = 'outbound' AND upper({name}) = upper(%s) "
+                            f"AND {name} <> '' "
+                            "AND channel IN ('sms_short_code', 'sms_long_code') "
+                            "AND requested_at >= now() - interval '30 days' "
+                            "ORDER BY requested_at DESC, id DESC LIMIT 51",
+                        ],
+                        lambda i: [(org.pk, tags[i % len(tags)])] * 3,
+                    ),
+                    f"admin changelist, `{name}__iexact` + direction + date",
+                )
+                for name in ("template", "label")
+            ],
         ]
         for name, ours, admin, floor, admin_label in legs:
             if args.only and args.only.lower() not in name.lower():

@@ -145,7 +145,7 @@ class Migration(migrations.Migration):
                 ('organization', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.organization')),
             ],
             options={
-                'indexes': [models.Index(fields=['organization', 'template', 'hour'], name='template_count_template_idx'), models.Index(fields=['organization', 'label', 'hour'], name='template_count_label_idx'), models.Index(condition=models.Q(('settled', False)), fields=['id'], name='template_count_new_idx')],
+                'indexes': [models.Index(fields=['organization', 'template', 'hour'], include=['label', 'channel', 'status', 'n'], name='template_count_template_idx'), models.Index(fields=['organization', 'label', 'hour'], include=['template', 'channel', 'status', 'n'], name='template_count_label_idx'), models.Index(condition=models.Q(('settled', False)), fields=['id'], name='template_count_new_idx')],
             },
         ),
         migrations.RunPython(add_triggers, drop_triggers),
