@@ -22,6 +22,9 @@ from messaging.models import Batch, Message, MessageCount, TemplateCount
 from messaging.statuses import MessageStatus
 
 WINDOW_DAYS = 30
+# Sorting by a column other than the request time reads and sorts every matching
+# message: 9 s for the 9.4M of the window at 10M messages. Offered up to this many.
+SORT_LIMIT = 50_000
 SMS_KINDS = [SenderKind.SMS_SHORT_CODE, SenderKind.SMS_LONG_CODE]
 
 
@@ -162,6 +165,17 @@ def status_counts(actor: Actor, filterset: SmsStatusFilter, unfiltered) -> list[
     ]
 
 
+def matching(counts: list[tuple]) -> int:
+    """How many messages a sort would read: the summary's total, whatever the status.
+
+    The status filter narrows what is listed, not what is read: no index pairs the
+    status with a template, a label or the window, so PostgreSQL reads every message
+    of the other filters and drops the other statuses (8 s to sort the 150,000 failed
+    of a template's 1.86M).
+    """
+    return sum(n for _value, _label, n in counts)
+
+
 def _counted(actor: Actor, template: str, label: str) -> tuple[QuerySet, QuerySet]:
     """The outbound SMS and the hourly counts of them, narrowed the same way."""
     messages = outbound_sms(actor.scope(Message.objects.all()))
@@ -186,6 +200,14 @@ class SmsStatusTable(FastRowsTable):
     receipt_at = LocalTimeColumn(verbose_name="Receipt time", format="Y-m-d H:i:s")
     updated_at = LocalTimeColumn(verbose_name="Update time", format="Y-m-d H:i:s")
     log = tables.Column(verbose_name="Send log", empty_values=(), orderable=False)
+
+    def __init__(self, *args, sortable: bool = True, **kwargs):
+        """``sortable=False``: only the request time sorts (too many rows for the rest)."""
+        super().__init__(*args, **kwargs)
+        if not sortable:
+            for bound in self.columns:
+                if bound.name != "requested_at":
+                    bound.column.orderable = False
 
     class Meta(FastRowsTable.Meta):
         model = Message

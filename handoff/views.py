@@ -15,7 +15,14 @@ from handoff.dashboard import dashboard
 from handoff.lookups import MessageLookupFilter, MessageLookupTable, lookup_query_string
 from handoff.replies import ReplyFilter, ReplyTable, with_last_label
 from handoff.selectors import block_status, read_number
-from handoff.status import SmsStatusFilter, SmsStatusTable, sms_in_window, status_counts
+from handoff.status import (
+    SORT_LIMIT,
+    SmsStatusFilter,
+    SmsStatusTable,
+    matching,
+    sms_in_window,
+    status_counts,
+)
 from handoff.timeline import number_timeline
 from messaging.models import Batch
 from messaging.selectors import messages_for, replies_for
@@ -185,10 +192,12 @@ def sms_status(request: ActorRequest) -> HttpResponse:
         country=_country(request),
         batches=request.actor.scope(Batch.objects.all()),
     )
+    counts = status_counts(request.actor, filterset, base)
+    many = matching(counts) > SORT_LIMIT
     return _list_page(
         request,
         filterset=filterset,
-        table=SmsStatusTable(filterset.qs),
+        table=SmsStatusTable(filterset.qs, sortable=not many),
         template="handoff/sms_status.html",
         export_stem="sms-status",
         header=SMS_STATUS_HEADER,
@@ -203,7 +212,7 @@ def sms_status(request: ActorRequest) -> HttpResponse:
             _iso(m.receipt_at),
             _iso(m.updated_at),
         ],
-        extra={"counts": status_counts(request.actor, filterset, base)},
+        extra={"counts": counts, "sort_limit": f"{SORT_LIMIT:,}" if many else None},
     )
 
 

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.utils import timezone
@@ -237,3 +238,35 @@ def test_the_window_starts_on_the_hour_thirty_days_ago(login, agent, org, sender
     html = login(agent).get(URL).content.decode()
     assert rows(html) == 1 and ">first<" in html and ">before<" not in html
     assert summary(html) == {"Delivered": 1}
+
+
+def test_past_the_sort_limit_only_the_request_time_sorts(login, agent, org, tagged, monkeypatch):
+    """Sorting millions of messages by status takes seconds: past the limit the other
+    headers stop offering it, a sort asked for in the URL is ignored (newest first
+    stays), and the page says how to get it back."""
+    monkeypatch.setattr("handoff.views.SORT_LIMIT", 5)
+    client = login(agent)
+    html = client.get(URL, {"sort": "status"}).content.decode()
+    assert 'data-testid="sort-limit"' in html and "up to 5 messages" in html
+    head = html[html.index("<thead") : html.index("</thead>")]
+    assert "sort=status" not in head and "sort=requested_at" in head
+    newest_first = [
+        m.get_status_display()
+        for m in Message.objects.filter(organization=org).order_by("-requested_at", "-id")
+    ]
+    assert statuses(html) == newest_first != sorted(newest_first)
+
+    narrowed = client.get(URL, {"template": "promo", "sort": "status"}).content.decode()
+    head = narrowed[narrowed.index("<thead") : narrowed.index("</thead>")]
+    assert 'data-testid="sort-limit"' not in narrowed and "sort=-status" in head
+    assert rows(narrowed) == 4
+    # 2 failed "otp" messages listed, but a sort reads all 6 "otp" ones: not offered
+    failed = client.get(URL, {"template": "otp", "status": "send_failed"}).content.decode()
+    head = failed[failed.index("<thead") : failed.index("</thead>")]
+    assert 'data-testid="sort-limit"' in failed and "sort=status" not in head
+
+
+def statuses(html):
+    """The status of each row, in the order listed."""
+    body = html[html.index("<tbody") :]
+    return re.findall(r'<td[^>]*><span title="[^"]*">([^<]+)</span>', body)
