@@ -403,7 +403,11 @@ def main() -> None:
     # sync -w 4 measured best on 2 cores (docs/performance.md); gthread keeps keep-alive
     # connections open but its threads contend for each process's GIL.
     parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument(
+        "--worker-class",
+        default="config.roomy_stack.RoomySyncWorker",  # the Procfile's (config/gunicorn.py)
+        choices=["config.roomy_stack.RoomySyncWorker", "sync", "gthread"],
+    )
     parser.add_argument("--gunicorn-threads", type=int, default=4, help="per gthread worker")
     parser.add_argument("--concurrency", type=int, default=4, help="Celery worker processes")
     # The deployment advice (README): the worker yields the CPU to the web on a shared host.

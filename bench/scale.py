@@ -108,7 +108,8 @@ class Gunicorn:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "config.wsgi",
+                "-c",  # the Procfile's settings (its worker class), then this run's
+                "config/gunicorn.py",
                 "--workers",
                 str(workers),
                 "--bind",

@@ -187,7 +187,7 @@ class Stack:
     def start_gunicorn(self, workers: int = 2) -> int:
         port = free_port()
         self.start(
-            [str(BIN / "gunicorn"), "config.wsgi", "-w", str(workers), "--bind",
+            [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "-w", str(workers), "--bind",
              f"127.0.0.1:{port}", "--keep-alive", "75", "--graceful-timeout", "5"],
             "gunicorn.log",
         )  # fmt: skip
