@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from handoff.selectors import read_number
+from handoff.status import with_template_or_label
 from messaging.models import Direction, Message
 
 
@@ -27,8 +28,10 @@ def with_last_label(queryset):
 
 class ReplyFilter(django_filters.FilterSet):
     number = django_filters.CharFilter(method="by_number", label="Phone number")
-    template = django_filters.CharFilter(field_name="last_template", lookup_expr="iexact")
-    label = django_filters.CharFilter(field_name="last_label", lookup_expr="iexact")
+    # The template and label replied to as the worker stored them when it processed
+    # the reply (indexed); a subquery per row read every reply for a rare value.
+    template = django_filters.CharFilter(method="by_replied", field_name="replied_template")
+    label = django_filters.CharFilter(method="by_replied", field_name="replied_label")
     received_from = django_filters.DateFilter(
         field_name="requested_at",
         lookup_expr="date__gte",
@@ -52,6 +55,9 @@ class ReplyFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         for field in self.form.fields.values():
             field.widget.attrs["class"] = "form-control"
+
+    def by_replied(self, queryset, name, value):
+        return with_template_or_label(queryset, name, value)
 
     def by_number(self, queryset, name, value):
         lookup = read_number(value, self.country)

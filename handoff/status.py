@@ -107,10 +107,11 @@ class SmsStatusFilter(django_filters.FilterSet):
 
 
 def with_template_or_label(queryset, name: str, value: str):
-    """Messages whose ``name`` (template or label) is ``value`` in any case.
+    """Messages whose ``name`` (template, label, replied_template or replied_label)
+    is ``value`` in any case.
 
     The ``<> ''`` adds nothing to the match; it repeats the condition of the partial
-    indexes message_org_template_idx and message_org_label_idx, without which the
+    indexes on ``(organization, UPPER(name), requested_at DESC)``, without which the
     planner may not use them.
     """
     return queryset.filter(**{f"{name}__iexact": value}).exclude(**{name: ""})

@@ -26,6 +26,7 @@ from blocklists.keywords import handle_inbound_text
 from contacts.services import route_inbound
 from messaging.models import Direction, InboundKind, Message, Trigger
 from messaging.publishing import queue_task
+from messaging.selectors import sent_before
 from messaging.services import create_batch, log_entry
 from messaging.statuses import MessageStatus
 
@@ -221,6 +222,10 @@ def process_inbound(*, message_id: int) -> bool:
             received_at=message.requested_at,
             inbound_ref=f"message:{message.pk}",
         )
+        # What it answers, for SMS Replies' filters (they cannot search a subquery).
+        answered = sent_before(sender.pk, message.subscriber, message.requested_at)
+        last = answered.values_list("template", "label").first()
+        message.replied_template, message.replied_label = last or (None, None)
         message.keyword_kind = outcome.kind
         message.keyword = outcome.keyword[:50]
         message.keyword_outcome = outcome.outcome[:20]
@@ -237,6 +242,8 @@ def process_inbound(*, message_id: int) -> bool:
         message.status_log = [*message.status_log, log_entry(message.status, detail, now)]
         message.save(
             update_fields=[
+                "replied_template",
+                "replied_label",
                 "keyword_kind",
                 "keyword",
                 "keyword_outcome",

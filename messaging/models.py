@@ -160,6 +160,11 @@ class Message(models.Model):
     ticket = models.ForeignKey(
         "contacts.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Inbound only, set when the worker processes it: the template and label of the
+    # last message we sent that number from that sender before it arrived ("" when
+    # it had none, None when we never sent one), for SMS Replies' filters.
+    replied_template = models.CharField(max_length=100, null=True, blank=True)
+    replied_label = models.CharField(max_length=100, null=True, blank=True)
     # Outbound only: the inbound message a keyword confirmation answers.
     in_reply_to = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
@@ -206,6 +211,21 @@ class Message(models.Model):
                 F("requested_at").desc(),
                 condition=Q(direction="outbound") & ~Q(label=""),
                 name="message_org_label_idx",
+            ),
+            # SMS Replies by the template or label replied to, newest first (as above).
+            models.Index(
+                F("organization"),
+                Upper("replied_template"),
+                F("requested_at").desc(),
+                condition=Q(direction="inbound") & ~Q(replied_template=""),
+                name="message_org_replied_tpl_idx",
+            ),
+            models.Index(
+                F("organization"),
+                Upper("replied_label"),
+                F("requested_at").desc(),
+                condition=Q(direction="inbound") & ~Q(replied_label=""),
+                name="message_org_replied_label_idx",
             ),
             # Beat re-queues inbound messages no worker processed (small: only pending rows).
             models.Index(

@@ -116,6 +116,19 @@ def _suppressions_postgresql(sender: Sender, unique: list[str], is_phone: bool):
     return entries, intercepted
 
 
+def sent_before(sender_id, subscriber, at) -> QuerySet[Message]:
+    """What we sent ``subscriber`` from the sender by ``at``, last sent first: the first
+    is the message a reply received at ``at`` answers (served by the (subscriber,
+    sent_at) index). Values or ``OuterRef``s."""
+    return Message.objects.filter(
+        sender_id=sender_id,
+        subscriber=subscriber,
+        direction=Direction.OUTBOUND,
+        sent_at__isnull=False,
+        sent_at__lte=at,
+    ).order_by("-sent_at", "-id")
+
+
 def replies_for(actor: Actor, *, sender: Sender | None = None) -> QuerySet[Message]:
     """Inbound messages the actor may see, newest first, each with ``last_template``.
 
@@ -127,13 +140,7 @@ def replies_for(actor: Actor, *, sender: Sender | None = None) -> QuerySet[Messa
     paginate in the caller; the list itself uses the partial
     (organization, -requested_at) index of inbound messages.
     """
-    last_sent = Message.objects.filter(
-        sender_id=OuterRef("sender_id"),
-        subscriber=OuterRef("subscriber"),
-        direction=Direction.OUTBOUND,
-        sent_at__isnull=False,
-        sent_at__lte=OuterRef("requested_at"),
-    ).order_by("-sent_at", "-id")
+    last_sent = sent_before(OuterRef("sender_id"), OuterRef("subscriber"), OuterRef("requested_at"))
     queryset = actor.scope(
         Message.objects.filter(direction=Direction.INBOUND).select_related("sender", "ticket")
     )

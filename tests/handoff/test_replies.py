@@ -7,7 +7,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from messaging.inbound import receive_inbound
+from messaging.inbound import process_inbound, receive_inbound
 from messaging.models import Message
 from messaging.services import create_batch
 
@@ -26,12 +26,14 @@ def replies(org, sender):
         label="orders",
     )
     Message.objects.filter(batch=batch).update(status="delivered", sent_at=before)
-    receive_inbound(
-        sender=sender, subscriber="+14155550101", text="Thanks, got it", provider_message_id="in-1"
-    )
-    receive_inbound(
-        sender=sender, subscriber="+14155550102", text="Who is this?", provider_message_id="in-2"
-    )
+    for number, text, provider_id in (
+        ("+14155550101", "Thanks, got it", "in-1"),
+        ("+14155550102", "Who is this?", "in-2"),
+    ):
+        received = receive_inbound(
+            sender=sender, subscriber=number, text=text, provider_message_id=provider_id
+        )
+        process_inbound(message_id=received.message.pk)  # what the worker does next
 
 
 def test_replies_show_the_template_replied_to(login, agent, replies):
@@ -64,3 +66,65 @@ def test_replies_export_and_isolation(login, agent, other_agent, replies):
     assert sorted(r[4] for r in rows[1:]) == ["Thanks, got it", "Who is this?"]
     assert "Thanks, got it" not in login(other_agent).get(URL).content.decode()
     assert login(agent).post(URL).status_code == 405
+
+
+def test_the_template_replied_to_is_stored_when_the_worker_processes_the_reply(org, sender):
+    """SMS Replies filters by what the worker stored (indexed), not by a subquery per
+    row: the last message sent that number from that sender before the reply."""
+    now = timezone.now()
+    for template, label, minutes_ago in (("old", "a", 30), ("shipping", "orders", 10)):
+        batch = create_batch(
+            organization=org,
+            sender=sender,
+            subscribers=["+14155550101"],
+            text="x",
+            template=template,
+            label=label,
+        )
+        Message.objects.filter(batch=batch).update(sent_at=now - dt.timedelta(minutes=minutes_ago))
+    later = create_batch(organization=org, sender=sender, subscribers=["+14155550101"], text="y")
+    Message.objects.filter(batch=later).update(sent_at=now + dt.timedelta(minutes=5))
+    replies = [
+        receive_inbound(sender=sender, subscriber=number, text="ok", provider_message_id=ref)
+        for number, ref in (("+14155550101", "r-1"), ("+14155550109", "r-2"))
+    ]
+    assert replies[0].message.replied_template is None  # not processed yet
+    for reply in replies:
+        process_inbound(message_id=reply.message.pk)
+    answered, stranger = (Message.objects.get(pk=r.message.pk) for r in replies)
+    assert (answered.replied_template, answered.replied_label) == ("shipping", "orders")
+    assert (stranger.replied_template, stranger.replied_label) == (None, None)
+
+
+def test_the_migration_stores_it_for_the_replies_already_there(org, sender, replies):
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("messaging.migrations.0008_replied_template_and_label")
+    Message.objects.filter(direction="inbound").update(replied_template=None, replied_label=None)
+    with connection.cursor() as cursor:
+        cursor.execute(migration.BACKFILL)
+    stored = dict(
+        Message.objects.filter(direction="inbound").values_list("text", "replied_template")
+    )
+    assert stored == {"Thanks, got it": "shipping", "Who is this?": None}
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("name", ["template", "label"])
+def test_the_replied_filters_can_use_their_partial_indexes(org, replies, name):
+    from django.db import connection
+
+    from handoff.replies import ReplyFilter
+
+    filterset = ReplyFilter(
+        {name: "nothing-like-it"},
+        queryset=Message.objects.filter(organization=org, direction="inbound"),
+        country="US",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
+        plan = filterset.qs.order_by("-requested_at", "-id")[:51].explain()
+    short = {"template": "tpl", "label": "label"}[name]
+    assert f"message_org_replied_{short}_idx" in plan
