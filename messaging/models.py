@@ -96,6 +96,22 @@ class Batch(models.Model):
         return self.status == BatchStatus.PROGRAMMED
 
 
+def newest_by_upper(field: str, direction: str, name: str) -> models.Index:
+    """An organization's messages of one direction by ``UPPER(field)``, newest first:
+    what an ``iexact`` filter on ``field`` reads, one page at a time.
+
+    Partial: only messages whose ``field`` is not empty. The filters repeat that
+    condition (``handoff.status.with_template_or_label``), or PostgreSQL cannot use it.
+    """
+    return models.Index(
+        F("organization"),
+        Upper(field),
+        F("requested_at").desc(),
+        condition=Q(direction=direction) & ~Q(**{field: ""}),
+        name=name,
+    )
+
+
 class Message(models.Model):
     """One message to or from a customer, with its send log (``status_log``).
 
@@ -195,38 +211,12 @@ class Message(models.Model):
                 condition=Q(direction="inbound"),
                 name="message_org_inbound_idx",
             ),
-            # SMS Status by template or label, newest first (the filters match in any
-            # case: UPPER). Partial: only outbound messages that have one; the filters
-            # repeat the condition so that the planner may use them.
-            models.Index(
-                F("organization"),
-                Upper("template"),
-                F("requested_at").desc(),
-                condition=Q(direction="outbound") & ~Q(template=""),
-                name="message_org_template_idx",
-            ),
-            models.Index(
-                F("organization"),
-                Upper("label"),
-                F("requested_at").desc(),
-                condition=Q(direction="outbound") & ~Q(label=""),
-                name="message_org_label_idx",
-            ),
-            # SMS Replies by the template or label replied to, newest first (as above).
-            models.Index(
-                F("organization"),
-                Upper("replied_template"),
-                F("requested_at").desc(),
-                condition=Q(direction="inbound") & ~Q(replied_template=""),
-                name="message_org_replied_tpl_idx",
-            ),
-            models.Index(
-                F("organization"),
-                Upper("replied_label"),
-                F("requested_at").desc(),
-                condition=Q(direction="inbound") & ~Q(replied_label=""),
-                name="message_org_replied_label_idx",
-            ),
+            # SMS Status by template or label, SMS Replies by the template or label
+            # replied to: newest first, matched in any case (see newest_by_upper).
+            newest_by_upper("template", "outbound", "message_org_template_idx"),
+            newest_by_upper("label", "outbound", "message_org_label_idx"),
+            newest_by_upper("replied_template", "inbound", "message_org_replied_tpl_idx"),
+            newest_by_upper("replied_label", "inbound", "message_org_replied_label_idx"),
             # Beat re-queues inbound messages no worker processed (small: only pending rows).
             models.Index(
                 fields=["updated_at"],

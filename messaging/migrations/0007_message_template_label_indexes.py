@@ -3,23 +3,7 @@
 import django.db.models.functions.text
 from django.db import migrations, models
 
-
-class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
-    """CREATE INDEX CONCURRENTLY on PostgreSQL: at 10M messages the build takes about a
-    minute, and a plain CREATE INDEX would stop every send and receipt for as long. A
-    plain CREATE INDEX elsewhere (SQLite: development and tests)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            concurrently = schema_editor.connection.vendor == "postgresql"
-            schema_editor.add_index(model, self.index, **({"concurrently": True} if concurrently else {}))
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            concurrently = schema_editor.connection.vendor == "postgresql"
-            schema_editor.remove_index(model, self.index, **({"concurrently": True} if concurrently else {}))
+from accounts.migration_operations import AddIndexConcurrentlyOnPostgres
 
 
 class Migration(migrations.Migration):
