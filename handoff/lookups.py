@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 
 from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import Sender, SenderKind
+from handoff.days import DayFilter
 from handoff.selectors import read_number
 from messaging.models import Direction, Message
 from messaging.statuses import MessageStatus
@@ -25,18 +26,8 @@ class MessageLookupFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(
         field_name="channel", choices=SenderKind.choices, empty_label="Any", label="Message type"
     )
-    created_from = django_filters.DateFilter(
-        field_name="requested_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    created_to = django_filters.DateFilter(
-        field_name="requested_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    created_from = DayFilter(field_name="requested_at", end="from", label="From")
+    created_to = DayFilter(field_name="requested_at", end="to", label="To")
 
     class Meta:
         model = Message

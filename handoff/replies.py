@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import django_filters
 import django_tables2 as tables
-from django import forms
 from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html
 
 from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
+from handoff.days import DayFilter
 from handoff.selectors import read_number
 from handoff.status import with_template_or_label
 from messaging.models import Direction, Message
@@ -32,18 +32,8 @@ class ReplyFilter(django_filters.FilterSet):
     # the reply (indexed); a subquery per row read every reply for a rare value.
     template = django_filters.CharFilter(method="by_replied", field_name="replied_template")
     label = django_filters.CharFilter(method="by_replied", field_name="replied_label")
-    received_from = django_filters.DateFilter(
-        field_name="requested_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    received_to = django_filters.DateFilter(
-        field_name="requested_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    received_from = DayFilter(field_name="requested_at", end="from", label="From")
+    received_to = DayFilter(field_name="requested_at", end="to", label="To")
 
     class Meta:
         model = Message

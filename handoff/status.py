@@ -16,6 +16,7 @@ from accounts.access import Actor
 from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import SenderKind
 from blocklists.lookups import number_in
+from handoff.days import DayFilter, day_end, day_start
 from handoff.selectors import read_number
 from messaging.counts import counts_by_status, floor_hour
 from messaging.models import Batch, Message, MessageCount, TemplateCount
@@ -40,14 +41,8 @@ class SmsStatusFilter(django_filters.FilterSet):
     label = django_filters.CharFilter(method="by_template_or_label", label="Label")
     user = django_filters.CharFilter(method="by_user", label="User")
     status = django_filters.ChoiceFilter(choices=MessageStatus.choices, empty_label="Any status")
-    # Dates are days in the viewer's time zone, turned into a range of instants so that
-    # the index on requested_at serves them (a date cast of the column could not).
-    requested_from = django_filters.DateFilter(
-        method="from_day", label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    requested_to = django_filters.DateFilter(
-        method="to_day", label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    requested_from = DayFilter(field_name="requested_at", end="from", label="From")
+    requested_to = DayFilter(field_name="requested_at", end="to", label="To")
 
     class Meta:
         model = Message
@@ -79,12 +74,6 @@ class SmsStatusFilter(django_filters.FilterSet):
         ids = list(self.batches.filter(created_by_name__iexact=value).values_list("pk", flat=True))
         return number_in(queryset, "batch", ids) if ids else queryset.none()
 
-    def from_day(self, queryset, name, value):
-        return queryset.filter(requested_at__gte=day_start(value))
-
-    def to_day(self, queryset, name, value):
-        return queryset.filter(requested_at__lt=day_start(value + dt.timedelta(days=1)))
-
     def period(self) -> tuple[dt.datetime, dt.datetime | None]:
         """The requested period, [since, until), never further back than the window."""
         data = self.form.cleaned_data if self.is_valid() else {}
@@ -93,7 +82,7 @@ class SmsStatusFilter(django_filters.FilterSet):
             since = max(since, day_start(data["requested_from"]))
         until = None
         if data.get("requested_to"):
-            until = day_start(data["requested_to"] + dt.timedelta(days=1))
+            until = day_end(data["requested_to"])
         return since, until
 
     def value(self, name: str) -> str:
@@ -115,11 +104,6 @@ def with_template_or_label(queryset, name: str, value: str):
     planner may not use them.
     """
     return queryset.filter(**{f"{name}__iexact": value}).exclude(**{name: ""})
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """Midnight of ``day`` in the current (the viewer's) time zone."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def outbound_sms(queryset):
