@@ -270,3 +270,9 @@ def statuses(html):
     """The status of each row, in the order listed."""
     body = html[html.index("<tbody") :]
     return re.findall(r'<td[^>]*><span title="[^"]*">([^<]+)</span>', body)
+
+
+def test_the_last_day_a_date_can_hold_is_a_to_day_like_any_other(login, agent, sms):
+    everything = login(agent).get(URL).content.decode()
+    html = login(agent).get(URL, {"requested_to": "9999-12-31"}).content.decode()
+    assert rows(html) == rows(everything) > 0
