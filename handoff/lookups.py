@@ -5,14 +5,18 @@ from __future__ import annotations
 import django_filters
 import django_tables2 as tables
 from django import forms
+from django.db.models import Sum
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from accounts.access import Actor
 from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import Sender, SenderKind
-from handoff.days import DayFilter
+from handoff.days import DayFilter, day_end, day_start
 from handoff.selectors import read_number
-from messaging.models import Direction, Message
+from handoff.status import SORT_LIMIT
+from messaging.counts import ceil_hour, floor_hour
+from messaging.models import Direction, Message, MessageCount
 from messaging.statuses import MessageStatus
 
 
@@ -52,6 +56,60 @@ class MessageLookupFilter(django_filters.FilterSet):
             self.number_problem = lookup.problem
             return queryset.none()
         return queryset.filter(subscriber=lookup.value) if lookup.value else queryset
+
+    def value(self, name: str):
+        """The cleaned value of a filter, or None."""
+        return (self.form.cleaned_data if self.is_valid() else {}).get(name) or None
+
+
+def sortable(filterset: MessageLookupFilter) -> bool:
+    """Whether columns other than Created At may sort: when a customer number narrows
+    the lookup to at most ``SORT_LIMIT`` messages (the subscriber index finds them;
+    counted up to one more).
+
+    A sort by another column reads and sorts every matching message: at 10M messages,
+    5.2 s by status and 7.6 s by channel over the organization's, 0.8 s within one
+    channel's 200,000. Created At sorts either way along an index.
+    """
+    if not filterset.value("customer_number") or filterset.number_problem:
+        return False
+    return filterset.qs.order_by()[: SORT_LIMIT + 1].count() <= SORT_LIMIT
+
+
+def nothing_matches(actor: Actor, filterset: MessageLookupFilter) -> bool:
+    """Whether the hourly counts know of no message with the direction, type and status
+    asked for in the period, so that no message need be read.
+
+    Without a number, PostgreSQL finds a page of matches by reading the organization's
+    messages newest first: for a combination that never happens (inbound messages
+    that were delivered, a type the organization does not use) it read all 10M (1–2 s).
+    The counts are exact (``messaging.MessageCount``); the period is widened to whole
+    hours, which can only add messages.
+    """
+    if filterset.value("customer_number") or not filterset.is_valid():
+        return False  # a number's messages are few, and an index finds them
+    narrow = {}
+    for name, field in (("direction", "direction"), ("type", "channel"), ("status", "status")):
+        if filterset.value(name):
+            narrow[field] = filterset.value(name)
+    channel = filterset.value("channel")
+    if channel is not None and narrow.setdefault("channel", channel.kind) != channel.kind:
+        return True  # the type asked for is not the channel's
+    if not narrow:
+        return False
+    counts = actor.scope(MessageCount.objects.filter(**narrow))
+    if filterset.value("created_from"):
+        counts = counts.filter(hour__gte=floor_hour(day_start(filterset.value("created_from"))))
+    until = filterset.value("created_to") and day_end(filterset.value("created_to"))
+    if until:
+        counts = counts.filter(hour__lt=ceil_hour(until))
+    return not (
+        counts.order_by()
+        .values("direction", "channel", "status")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
+        .exists()
+    )
 
 
 class MessageLookupTable(FastRowsTable):

@@ -186,14 +186,6 @@ class SmsStatusTable(FastRowsTable):
     updated_at = LocalTimeColumn(verbose_name="Update time", format="Y-m-d H:i:s")
     log = tables.Column(verbose_name="Send log", empty_values=(), orderable=False)
 
-    def __init__(self, *args, sortable: bool = True, **kwargs):
-        """``sortable=False``: only the request time sorts (too many rows for the rest)."""
-        super().__init__(*args, **kwargs)
-        if not sortable:
-            for bound in self.columns:
-                if bound.name != "requested_at":
-                    bound.column.orderable = False
-
     class Meta(FastRowsTable.Meta):
         model = Message
         fields = [

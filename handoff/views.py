@@ -12,7 +12,13 @@ from accounts.access import ActorRequest, role_required
 from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role, Sender
 from handoff.dashboard import dashboard
-from handoff.lookups import MessageLookupFilter, MessageLookupTable, lookup_query_string
+from handoff.lookups import (
+    MessageLookupFilter,
+    MessageLookupTable,
+    lookup_query_string,
+    nothing_matches,
+    sortable,
+)
 from handoff.replies import ReplyFilter, ReplyTable, with_last_label
 from handoff.selectors import block_status, read_number
 from handoff.status import (
@@ -131,10 +137,12 @@ def message_lookup(request: ActorRequest) -> HttpResponse:
         senders=senders,
         country=_country(request),
     )
+    rows = filterset.qs.none() if nothing_matches(request.actor, filterset) else filterset.qs
+    can_sort = sortable(filterset)
     return _list_page(
         request,
         filterset=filterset,
-        table=MessageLookupTable(filterset.qs),
+        table=MessageLookupTable(rows, sortable=can_sort),
         template="handoff/messages.html",
         export_stem="messages",
         header=LOOKUP_HEADER,
@@ -149,7 +157,10 @@ def message_lookup(request: ActorRequest) -> HttpResponse:
             m.requested_at.isoformat(),
             m.updated_at.isoformat(),
         ],
-        extra={"searched": (request.GET.get("customer_number") or "").strip()},
+        extra={
+            "searched": (request.GET.get("customer_number") or "").strip(),
+            "sort_limit": None if can_sort else f"{SORT_LIMIT:,}",
+        },
     )
 
 

@@ -86,3 +86,12 @@ def test_the_days_are_an_index_range_on_the_request_time(org, page, around_a_day
         plan = filterset.qs.order_by("-requested_at", "-id")[:51].explain()
     condition = next(line for line in plan.splitlines() if "Index Cond" in line)
     assert "requested_at <" in condition, plan
+
+
+def test_the_counts_behind_message_lookup_see_the_same_day(login, agent, around_a_day):
+    """With a direction, type or status, Message Lookup first asks the hourly counts
+    whether anything matches in the period: they must agree with the table."""
+    url, since, until = PAGES["lookup"]
+    day = around_a_day.isoformat()
+    params = {since: day, until: day, "direction": "inbound", "status": "received"}
+    assert rows(login(agent).get(url, params).content.decode()) == 2

@@ -2,8 +2,11 @@
 
 import csv
 import io
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +14,7 @@ from blocklists import interceptions, keywords, services
 from contacts.services import route_inbound
 from messaging.models import Message
 from messaging.services import create_batch
+from messaging.statuses import MessageStatus
 from tests.factories import SenderFactory
 
 NUMBER = "+14155550123"
@@ -190,3 +194,63 @@ def test_messages_sent_filters(login, agent, org, sender, long_code, params, sho
     )
     html = login(agent).get(reverse("handoff:batches"), params).content.decode()
     assert shown in html and hidden not in html
+
+
+def statuses_listed(html):
+    return re.findall(r'title="[^"]*">([^<]+)</a></td>', html)
+
+
+def test_without_a_number_only_created_at_sorts(login, agent, history):
+    """Sorting by another column reads and sorts every matching message (seconds at
+    10M): the headers stop offering it, a sort in the URL is ignored, the page says why."""
+    html = login(agent).get(URL, {"sort": "status"}).content.decode()
+    head = html.split("<thead")[1].split("</thead>")[0]
+    assert 'data-testid="sort-limit"' in html and "Enter a number to sort" in html
+    assert "sort=status" not in head and "sort=requested_at" in head
+    newest_first = list(
+        Message.objects.order_by("-requested_at", "-id").values_list("status", flat=True)
+    )
+    assert statuses_listed(html) == [MessageStatus(s).label for s in newest_first]
+    assert len(newest_first) == 4 and sorted(newest_first) != newest_first
+
+
+def test_a_numbers_messages_sort_by_any_column(login, agent, history):
+    html = login(agent).get(URL, {"customer_number": NUMBER, "sort": "status"}).content.decode()
+    head = html.split("<thead")[1].split("</thead>")[0]
+    assert 'data-testid="sort-limit"' not in html and "sort=-status" in head
+    shown = statuses_listed(html)
+    assert shown == sorted(shown) and len(shown) == 3
+
+
+def test_a_number_with_too_many_messages_sorts_by_created_at_only(
+    login, agent, history, monkeypatch
+):
+    monkeypatch.setattr("handoff.lookups.SORT_LIMIT", 2)
+    html = login(agent).get(URL, {"customer_number": NUMBER, "sort": "status"}).content.decode()
+    head = html.split("<thead")[1].split("</thead>")[0]
+    assert 'data-testid="sort-limit"' in html and "sort=status" not in head
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"direction": "inbound", "status": "delivered"},  # no reply is ever delivered
+        {"type": "whatsapp"},  # a type the organization never sent or received
+        {"status": "send_failed", "created_from": "2000-01-01", "created_to": "2000-01-02"},
+    ],
+)
+def test_a_combination_the_counts_never_saw_reads_no_message(login, agent, history, params):
+    """The hourly counts answer "nothing matches" without reading the messages, which
+    at 10M messages meant reading them all (1–2 s)."""
+    client = login(agent)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(URL, params).content.decode()
+    assert "No messages with these filters" in html
+    assert not [q for q in queries if 'FROM "messaging_message"' in q["sql"]]
+
+
+def test_a_channel_of_another_type_matches_nothing(login, agent, history, long_code):
+    html = login(agent).get(URL, {"channel": long_code.pk, "type": "sms_short_code"}).content
+    assert "No messages with these filters" in html.decode()
+    html = login(agent).get(URL, {"channel": long_code.pk, "type": "sms_long_code"}).content
+    assert "Your code is 1234" in html.decode()
