@@ -31,7 +31,26 @@ class LocalTimeColumn(Column):
         return dateformat.format(timezone.localtime(value), self.format)
 
 
-class FastRowsTable(Table):
+class SortSwitch:
+    """A table whose columns sort only while the list is short enough, except
+    ``always_sortable``: the columns an index keeps in order.
+
+    ``sortable=False`` is for lists too long to read and sort whole: the headers stop
+    offering the other columns and a sort asked for in the URL by one of them is
+    ignored (the table's default order applies).
+    """
+
+    always_sortable: tuple[str, ...] = ("requested_at",)
+
+    def __init__(self, *args, sortable: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not sortable:
+            for bound in self.columns:
+                if bound.name not in self.always_sortable:
+                    bound.column.orderable = False
+
+
+class FastRowsTable(SortSwitch, Table):
     """A django-tables2 table whose body rows are rendered in one Python loop.
 
     django-tables2 renders each cell through the template engine and inspects the
@@ -43,19 +62,6 @@ class FastRowsTable(Table):
 
     class Meta:
         template_name = "django_tables2/fast_rows.html"
-
-    # The columns an index keeps in order: they sort whatever the number of rows.
-    always_sortable: tuple[str, ...] = ("requested_at",)
-
-    def __init__(self, *args, sortable: bool = True, **kwargs):
-        """``sortable=False``: only ``always_sortable`` columns sort, for lists too long
-        to read and sort whole; the headers stop offering the others and a sort asked
-        for in the URL by one of them is ignored."""
-        super().__init__(*args, **kwargs)
-        if not sortable:
-            for bound in self.columns:
-                if bound.name not in self.always_sortable:
-                    bound.column.orderable = False
 
     def tbody_html(self) -> str:
         cells = [_CellPlan(self, column) for column in self.columns]

@@ -18,6 +18,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
+from accounts.columns import SortSwitch
 from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role
 from blocklists import interceptions as service
@@ -25,6 +26,7 @@ from blocklists.models import Interception, InterceptionScope
 from blocklists.selectors import interpret_search
 
 PAGE_SIZE = 50
+SORT_LIMIT = 10_000
 EXPORT_HEADER = ["Number", "Scope", "Code", "Reason", "Intercepted at", "Expires at"]
 
 
@@ -58,7 +60,7 @@ class InterceptionFilter(django_filters.FilterSet):
         return queryset.filter(condition) if condition is not None else queryset
 
 
-class InterceptionTable(tables.Table):
+class InterceptionTable(SortSwitch, tables.Table):
     number = tables.Column(verbose_name="Number", attrs={"td": {"class": "font-monospace"}})
     scope = tables.Column(verbose_name="Scope")
     code = tables.Column(verbose_name="Code")
@@ -73,10 +75,16 @@ class InterceptionTable(tables.Table):
         order_by = "-intercepted_at"
         attrs = {"class": "table table-hover table-sm align-middle", "id": "interception-table"}
 
+    always_sortable = ("intercepted_at", "expires_at")  # each has its index
+
     def __init__(self, *args, actor, **kwargs):
         self.actor = actor
         self.now = timezone.now()
         super().__init__(*args, **kwargs)
+
+    def order_intercepted_at(self, queryset, is_descending):
+        prefix = "-" if is_descending else ""  # the id keeps pages apart on equal times
+        return queryset.order_by(f"{prefix}intercepted_at", f"{prefix}id"), True
 
     def render_code(self, record):
         return f"{record.code} {record.reason}".strip()
@@ -110,6 +118,17 @@ class InterceptionTable(tables.Table):
         return ""
 
 
+def _sortable(filterset: InterceptionFilter) -> bool:
+    """Whether number, scope and code may sort: when a number search leaves at most
+    ``SORT_LIMIT`` interceptions (counted up to one more along the number index).
+    Sorting all of them by one of these columns took 360 ms at 1M interceptions."""
+    if not (filterset.is_valid() and filterset.form.cleaned_data.get("number")):
+        return False
+    if filterset.search_problem:
+        return False
+    return filterset.qs.order_by()[: SORT_LIMIT + 1].count() <= SORT_LIMIT
+
+
 @require_GET
 @role_required(Role.AGENT)
 def interception_list(request: ActorRequest) -> HttpResponse:
@@ -135,7 +154,8 @@ def interception_list(request: ActorRequest) -> HttpResponse:
         if export == "csv":
             return stream_csv(name, EXPORT_HEADER, data)
         return xlsx_response(name, EXPORT_HEADER, data)
-    table = InterceptionTable(rows, actor=request.actor)
+    sortable = _sortable(filterset)
+    table = InterceptionTable(rows, actor=request.actor, sortable=sortable)
     RequestConfig(
         request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
     ).configure(table)
@@ -147,6 +167,7 @@ def interception_list(request: ActorRequest) -> HttpResponse:
         "has_rows": len(table.page.object_list) > 0,
         "search_problem": filterset.search_problem,
         "searched": (request.GET.get("number") or "").strip(),
+        "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
         "export_csv": "?" + urlencode({**query.dict(), "_export": "csv"}),
         "export_xlsx": "?" + urlencode({**query.dict(), "_export": "xlsx"}),
     }

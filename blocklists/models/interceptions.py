@@ -101,6 +101,9 @@ class Interception(models.Model):
             ),
             # The expiry sweep.
             models.Index(fields=["expires_at"], name="interception_expiry_idx"),
+            # The Interceptions page, newest first: without it every visit sorted the
+            # whole table (370 ms at 1M interceptions).
+            models.Index(fields=["-intercepted_at", "-id"], name="interception_recent_idx"),
         ]
 
     def __str__(self) -> str:
