@@ -17,12 +17,11 @@ from handoff.lookups import (
     MessageLookupTable,
     lookup_query_string,
     nothing_matches,
-    sortable,
 )
 from handoff.replies import ReplyFilter, ReplyTable, with_last_label
 from handoff.selectors import block_status, read_number
+from handoff.sorting import SORT_LIMIT, few_for_a_number
 from handoff.status import (
-    SORT_LIMIT,
     SmsStatusFilter,
     SmsStatusTable,
     matching,
@@ -138,7 +137,9 @@ def message_lookup(request: ActorRequest) -> HttpResponse:
         country=_country(request),
     )
     rows = filterset.qs.none() if nothing_matches(request.actor, filterset) else filterset.qs
-    can_sort = sortable(filterset)
+    # Other columns than Created At sort a number's messages: no hourly totals know
+    # a channel's (sorting one channel's 200,000 took 0.8 s, the organization's 5-8 s).
+    can_sort = few_for_a_number(filterset, "customer_number")
     return _list_page(
         request,
         filterset=filterset,
@@ -239,10 +240,11 @@ def replies(request: ActorRequest) -> HttpResponse:
         queryset=with_last_label(replies_for(request.actor)),
         country=_country(request),
     )
+    can_sort = few_for_a_number(filterset, "number")
     return _list_page(
         request,
         filterset=filterset,
-        table=ReplyTable(filterset.qs),
+        table=ReplyTable(filterset.qs, sortable=can_sort),
         template="handoff/replies.html",
         export_stem="sms-replies",
         header=REPLIES_HEADER,
@@ -253,4 +255,5 @@ def replies(request: ActorRequest) -> HttpResponse:
             m.last_template or "",
             m.text,
         ],
+        extra={"sort_limit": None if can_sort else f"{SORT_LIMIT:,}"},
     )

@@ -225,7 +225,7 @@ def test_a_numbers_messages_sort_by_any_column(login, agent, history):
 def test_a_number_with_too_many_messages_sorts_by_created_at_only(
     login, agent, history, monkeypatch
 ):
-    monkeypatch.setattr("handoff.lookups.SORT_LIMIT", 2)
+    monkeypatch.setattr("handoff.sorting.SORT_LIMIT", 2)
     html = login(agent).get(URL, {"customer_number": NUMBER, "sort": "status"}).content.decode()
     head = html.split("<thead")[1].split("</thead>")[0]
     assert 'data-testid="sort-limit"' in html and "sort=status" not in head
