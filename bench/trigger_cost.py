@@ -6,7 +6,8 @@ inline, as in ``bench_messaging.py``), alternating runs with the count triggers
 disabled and enabled: all of them (migrations messaging/0004 and 0006, ``ALTER TABLE
 ... DISABLE TRIGGER USER``), or with ``--which template`` only those of the counts by
 template and label (0006). ``--which indexes`` does the same with the partial
-indexes by template and label of migration 0007 (dropped, then built again). Run it
+indexes by template and label of migration 0007 (dropped, then built again), ``--which
+recent`` with the index of every organization's messages newest first (0009). Run it
 on a scratch database (``bench_messaging.py``'s):
 the runs with the triggers off leave the counts behind.
 
@@ -29,11 +30,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 
 
+# The indexes ``--which`` drops and builds again, by its value.
+INDEXES = {
+    "indexes": ("message_org_template_idx", "message_org_label_idx"),
+    "recent": ("message_recent_idx",),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--which", choices=["all", "template", "indexes"], default="all")
+    parser.add_argument("--which", choices=["all", "template", "indexes", "recent"], default="all")
     args = parser.parse_args()
 
     import django
@@ -79,7 +87,7 @@ def main() -> None:
         names = [f"messaging_template_count_{event}" for event in ("insert", "update", "delete")]
 
     def switch(verb: str) -> None:
-        if args.which == "indexes":
+        if args.which in INDEXES:
             return switch_indexes(verb)
         with connection.cursor() as cursor:
             for name in names:
@@ -87,11 +95,8 @@ def main() -> None:
 
     from messaging.models import Message
 
-    indexes = [
-        index
-        for index in Message._meta.indexes
-        if index.name in ("message_org_template_idx", "message_org_label_idx")
-    ]
+    names_of_indexes = INDEXES.get(args.which, ())
+    indexes = [index for index in Message._meta.indexes if index.name in names_of_indexes]
 
     def switch_indexes(verb: str) -> None:
         with connection.cursor() as cursor:
@@ -102,9 +107,12 @@ def main() -> None:
                 for index in indexes:
                     editor.add_index(Message, index)
 
-    what = {"all": "count triggers", "template": "template-count triggers"}.get(
-        args.which, "template and label indexes"
-    )
+    what = {
+        "all": "count triggers",
+        "template": "template-count triggers",
+        "indexes": "template and label indexes",
+        "recent": "newest-first index",
+    }[args.which]
     rates: dict[str, list[float]] = {"off": [], "on": []}
     for run in range(args.rounds * 2):
         mode = "off" if run % 2 == 0 else "on"

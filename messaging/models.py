@@ -202,6 +202,9 @@ class Message(models.Model):
                 fields=["organization", "-requested_at"], name="message_org_requested_idx"
             ),
             models.Index(fields=["sender", "-requested_at"], name="message_sender_requested_idx"),
+            # Platform staff list every organization's messages newest first: without
+            # it each such page sorted all of them (4.7 s at 10M messages).
+            models.Index(fields=["-requested_at", "-id"], name="message_recent_idx"),
             # Receipts arrive with the provider's id only.
             models.Index(fields=["provider_message_id"], name="message_provider_id_idx"),
             models.Index(fields=["batch", "status"], name="message_batch_status_idx"),
