@@ -5,7 +5,6 @@ from __future__ import annotations
 import django_filters
 import django_tables2 as tables
 from django import forms
-from django.db.models import Sum
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
@@ -14,7 +13,7 @@ from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import Sender, SenderKind
 from handoff.days import DayFilter, day_end, day_start
 from handoff.selectors import read_number
-from messaging.counts import ceil_hour, floor_hour
+from messaging.counts import hours_with_messages
 from messaging.models import Direction, Message, MessageCount
 from messaging.statuses import MessageStatus
 
@@ -61,40 +60,38 @@ class MessageLookupFilter(django_filters.FilterSet):
         return (self.form.cleaned_data if self.is_valid() else {}).get(name) or None
 
 
-def nothing_matches(actor: Actor, filterset: MessageLookupFilter) -> bool:
-    """Whether the hourly counts know of no message with the direction, type and status
-    asked for in the period, so that no message need be read.
+def within_matching_hours(actor: Actor, filterset: MessageLookupFilter, rows):
+    """``rows`` read only within the hours in which the hourly counts know of a message
+    with the direction, type and status asked for (none when there is no such hour).
 
     Without a number, PostgreSQL finds a page of matches by reading the organization's
-    messages newest first: for a combination that never happens (inbound messages
-    that were delivered, a type the organization does not use) it read all 10M (1–2 s).
-    The counts are exact (``messaging.MessageCount``); the period is widened to whole
-    hours, which can only add messages.
+    messages newest first, dropping the others: for a combination that never happens
+    (inbound messages that were delivered, a type the organization does not use) it
+    read all 10M (1–2 s), and for a status the newest messages lack it read past all
+    of them. The counts are exact (``messaging.MessageCount``); whole hours can only
+    add messages; with a channel they count its type's, a superset.
     """
     if filterset.value("customer_number") or not filterset.is_valid():
-        return False  # a number's messages are few, and an index finds them
+        return rows  # a number's messages are few, and an index finds them
     narrow = {}
     for name, field in (("direction", "direction"), ("type", "channel"), ("status", "status")):
         if filterset.value(name):
             narrow[field] = filterset.value(name)
     channel = filterset.value("channel")
     if channel is not None and narrow.setdefault("channel", channel.kind) != channel.kind:
-        return True  # the type asked for is not the channel's
+        return rows.none()  # the type asked for is not the channel's
     if not narrow:
-        return False
-    counts = actor.scope(MessageCount.objects.filter(**narrow))
-    if filterset.value("created_from"):
-        counts = counts.filter(hour__gte=floor_hour(day_start(filterset.value("created_from"))))
-    until = filterset.value("created_to") and day_end(filterset.value("created_to"))
-    if until:
-        counts = counts.filter(hour__lt=ceil_hour(until))
-    return not (
-        counts.order_by()
-        .values("direction", "channel", "status")
-        .annotate(total=Sum("n"))
-        .filter(total__gt=0)
-        .exists()
+        return rows
+    since = filterset.value("created_from")
+    until = filterset.value("created_to")
+    hours = hours_with_messages(
+        actor.scope(MessageCount.objects.filter(**narrow)),
+        since=day_start(since) if since else None,
+        until=day_end(until) if until else None,
     )
+    if hours is None:
+        return rows.none()
+    return rows.filter(requested_at__gte=hours[0], requested_at__lt=hours[1])
 
 
 class MessageLookupTable(FastRowsTable):

@@ -18,7 +18,7 @@ from accounts.models import SenderKind
 from blocklists.lookups import number_in
 from handoff.days import DayFilter, day_end, day_start
 from handoff.selectors import read_number
-from messaging.counts import counts_by_status, floor_hour
+from messaging.counts import counts_by_status, floor_hour, hours_with_messages
 from messaging.models import Batch, Message, MessageCount, TemplateCount
 from messaging.statuses import MessageStatus
 
@@ -145,6 +145,25 @@ def status_counts(actor: Actor, filterset: SmsStatusFilter, unfiltered) -> list[
     return [
         (value, label, counts[value]) for value, label in MessageStatus.choices if value in counts
     ]
+
+
+def within_status_hours(actor: Actor, filterset: SmsStatusFilter, rows):
+    """With a status filter, ``rows`` read only within the hours that have a message of
+    that status (by template and label too, when given), from the hourly counts.
+
+    PostgreSQL lists a status newest first by reading the window's messages newest
+    first and dropping the other statuses: behind a batch of 180,000 that had none of
+    them it read all 180,000 first (360 ms). A number or user filter needs no help.
+    """
+    status = filterset.value("status")
+    if not status or filterset.narrowed or filterset.number_problem:
+        return rows
+    _messages, counts = _counted(actor, filterset.value("template"), filterset.value("label"))
+    since, until = filterset.period()
+    hours = hours_with_messages(counts.filter(status=status), since=since, until=until)
+    if hours is None:
+        return rows.none()
+    return rows.filter(requested_at__gte=hours[0], requested_at__lt=hours[1])
 
 
 def matching(counts: list[tuple]) -> int:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, Min, QuerySet, Sum
 
 from accounts.locks import lock_for_transaction
 from messaging.models import Message, MessageCount
@@ -60,6 +60,32 @@ def counts_by_status(
     for edge in edges:
         total.update(_from_messages(edge))
     return +total  # drops statuses whose count is 0
+
+
+def hours_with_messages(
+    counts: QuerySet,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """``[first, last)``: from the oldest hour in which ``counts`` (narrowed by the
+    caller: status, channel, ...) count a message to the end of the newest such hour,
+    within the hours that overlap ``[since, until)``; None when there is no message.
+
+    Every message ``counts`` count lies in that range, so a list may read its
+    messages within it: a newest-first read of the messages for a status that only
+    older ones have otherwise walks past every newer message first (360 ms behind a
+    batch of 180,000 that had none).
+    """
+    if since is not None:
+        counts = counts.filter(hour__gte=floor_hour(since))
+    if until is not None:
+        counts = counts.filter(hour__lt=ceil_hour(until))
+    hours = counts.order_by().values("hour").annotate(total=Sum("n")).filter(total__gt=0)
+    found = hours.aggregate(first=Min("hour"), last=Max("hour"))
+    if found["first"] is None:
+        return None
+    return found["first"], found["last"] + HOUR
 
 
 def _from_messages(messages: QuerySet[Message]) -> Counter[str]:

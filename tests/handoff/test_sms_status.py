@@ -276,3 +276,53 @@ def test_the_last_day_a_date_can_hold_is_a_to_day_like_any_other(login, agent, s
     everything = login(agent).get(URL).content.decode()
     html = login(agent).get(URL, {"requested_to": "9999-12-31"}).content.decode()
     assert rows(html) == rows(everything) > 0
+
+
+@pytest.fixture
+def failures_behind_a_batch(org, sender):
+    """Two failed messages in the last second and the first second of their hours,
+    three hours before a batch of delivered ones (with a template and a label)."""
+    top = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=3)
+    for at, number in (
+        (top - dt.timedelta(microseconds=1), "+14155550111"),
+        (top - dt.timedelta(hours=1), "+14155550112"),
+    ):
+        batch = create_batch(
+            organization=org, sender=sender, subscribers=[number], text="x", template="otp"
+        )
+        Message.objects.filter(batch=batch).update(requested_at=at, status="send_failed")
+    create_batch(
+        organization=org,
+        sender=sender,
+        subscribers=[f"+1415555{n:04d}" for n in range(200, 230)],
+        text="y",
+        template="otp",
+    )
+
+
+@pytest.mark.parametrize("params", [{}, {"template": "OTP"}])
+def test_a_status_only_older_messages_have_is_listed_whole(
+    login, agent, failures_behind_a_batch, params
+):
+    """The list reads within the hours the counts know of that status (not through
+    the newer batch first): the messages on those hours' edges are listed all the same,
+    newest first and oldest first."""
+    client = login(agent)
+    html = client.get(URL, {**params, "status": "send_failed"}).content.decode()
+    assert re.findall(r">(\+1415555011\d)<", html) == ["+14155550111", "+14155550112"]
+    html = client.get(URL, {**params, "status": "send_failed", "sort": "requested_at"}).content
+    assert re.findall(r">(\+1415555011\d)<", html.decode()) == ["+14155550112", "+14155550111"]
+
+
+def test_a_status_with_no_message_in_the_period_reads_no_message(
+    login, agent, failures_behind_a_batch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(agent)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(URL, {"status": "cancelled"}).content.decode()
+    assert rows(html) == 0
+    listing = [q for q in queries if 'FROM "messaging_message"' in q["sql"] and "LIMIT" in q["sql"]]
+    assert not listing

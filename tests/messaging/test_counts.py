@@ -264,3 +264,23 @@ def test_existing_messages_are_counted_by_template_by_the_migration(org, sender)
     assert sum(template_counted().values()) == 2
     message(org, sender, T0, template="otp")  # and the triggers are back
     assert template_counted() == template_truth()
+
+
+def test_the_hours_with_messages_hold_every_message_counted(org, sender):
+    """From the oldest hour with a message of the narrowed kind to the end of the
+    newest: a list may read its messages within it and miss none."""
+    message(org, sender, T0 + dt.timedelta(minutes=59, seconds=59), status="send_failed")
+    message(org, sender, T0 + dt.timedelta(hours=5), status="send_failed")
+    message(org, sender, T0 + dt.timedelta(hours=9), status="delivered")
+    failed = MessageCount.objects.filter(organization=org, status="send_failed")
+    assert counts.hours_with_messages(failed) == (T0, T0 + dt.timedelta(hours=6))
+    # a status changed away leaves its hour without a message of it
+    Message.objects.filter(requested_at=T0 + dt.timedelta(hours=5)).update(status="delivered")
+    assert counts.hours_with_messages(failed) == (T0, T0 + dt.timedelta(hours=1))
+    # a period starting inside an hour keeps that hour
+    since = T0 + dt.timedelta(minutes=30)
+    assert counts.hours_with_messages(failed, since=since) == (T0, T0 + dt.timedelta(hours=1))
+    assert counts.hours_with_messages(failed, since=T0 + dt.timedelta(hours=1)) is None
+    until = T0 + dt.timedelta(minutes=1)
+    assert counts.hours_with_messages(failed, until=until) == (T0, T0 + dt.timedelta(hours=1))
+    assert counts.hours_with_messages(MessageCount.objects.filter(status="cancelled")) is None
