@@ -12,13 +12,31 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = to_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, **self._how(schema_editor))
+            schema_editor.add_index(model, self.index, **_how(schema_editor))
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, **self._how(schema_editor))
+            schema_editor.remove_index(model, self.index, **_how(schema_editor))
 
-    @staticmethod
-    def _how(schema_editor) -> dict:
-        return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+
+class RemoveIndexConcurrentlyOnPostgres(migrations.RemoveIndex):
+    """DROP INDEX CONCURRENTLY on PostgreSQL (a plain DROP INDEX waits for, and then
+    blocks, every write to the table); a plain DROP INDEX elsewhere. The migration must
+    set ``atomic = False``."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            index = from_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+            schema_editor.remove_index(model, index, **_how(schema_editor))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+            schema_editor.add_index(model, index, **_how(schema_editor))
+
+
+def _how(schema_editor) -> dict:
+    return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}

@@ -32,7 +32,7 @@ os.environ.setdefault("DEBUG", "true")
 
 # The indexes ``--which`` drops and builds again, by its value.
 INDEXES = {
-    "indexes": ("message_org_template_idx", "message_org_label_idx"),
+    "indexes": ("message_org_tpl_newest_idx", "message_org_label_newest_idx"),
     "recent": ("message_recent_idx",),
 }
 

@@ -102,11 +102,14 @@ def newest_by_upper(field: str, direction: str, name: str) -> models.Index:
 
     Partial: only messages whose ``field`` is not empty. The filters repeat that
     condition (``handoff.status.with_template_or_label``), or PostgreSQL cannot use it.
+    The id comes last because a batch's messages share its request time: the pages
+    order by ``-requested_at, -id``, and without it read a whole batch to sort it.
     """
     return models.Index(
         F("organization"),
         Upper(field),
         F("requested_at").desc(),
+        F("id").desc(),
         condition=Q(direction=direction) & ~Q(**{field: ""}),
         name=name,
     )
@@ -198,10 +201,15 @@ class Message(models.Model):
         indexes = [
             # Support searches by number; the frequency guard counts by number and time.
             models.Index(fields=["subscriber", "sent_at"], name="message_subscriber_sent_idx"),
+            # Lists are newest first, ties by id: every message of a batch has the
+            # batch's request time, so without the id a page sorted the whole newest
+            # batch first (15 ms per 30,000 messages; see newest_by_upper).
             models.Index(
-                fields=["organization", "-requested_at"], name="message_org_requested_idx"
+                fields=["organization", "-requested_at", "-id"], name="message_org_newest_idx"
             ),
-            models.Index(fields=["sender", "-requested_at"], name="message_sender_requested_idx"),
+            models.Index(
+                fields=["sender", "-requested_at", "-id"], name="message_sender_newest_idx"
+            ),
             # Platform staff list every organization's messages newest first: without
             # it each such page sorted all of them (4.7 s at 10M messages).
             models.Index(fields=["-requested_at", "-id"], name="message_recent_idx"),
@@ -210,16 +218,16 @@ class Message(models.Model):
             models.Index(fields=["batch", "status"], name="message_batch_status_idx"),
             # SMS Replies lists an organization's inbound messages, newest first.
             models.Index(
-                fields=["organization", "-requested_at"],
+                fields=["organization", "-requested_at", "-id"],
                 condition=Q(direction="inbound"),
-                name="message_org_inbound_idx",
+                name="message_org_inbound_newest_idx",
             ),
             # SMS Status by template or label, SMS Replies by the template or label
             # replied to: newest first, matched in any case (see newest_by_upper).
-            newest_by_upper("template", "outbound", "message_org_template_idx"),
-            newest_by_upper("label", "outbound", "message_org_label_idx"),
-            newest_by_upper("replied_template", "inbound", "message_org_replied_tpl_idx"),
-            newest_by_upper("replied_label", "inbound", "message_org_replied_label_idx"),
+            newest_by_upper("template", "outbound", "message_org_tpl_newest_idx"),
+            newest_by_upper("label", "outbound", "message_org_label_newest_idx"),
+            newest_by_upper("replied_template", "inbound", "message_replied_tpl_newest_idx"),
+            newest_by_upper("replied_label", "inbound", "message_replied_lbl_newest_idx"),
             # Beat re-queues inbound messages no worker processed (small: only pending rows).
             models.Index(
                 fields=["updated_at"],

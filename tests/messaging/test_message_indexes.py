@@ -56,3 +56,43 @@ def test_platform_staff_read_every_organizations_messages_along_an_index(
             for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
                 cursor.execute(f"RESET {setting}")
     assert any("message_recent_idx" in plan for plan in plans), plans
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    "narrow",
+    [
+        {"organization": True},
+        {"sender": True},
+        {"organization": True, "direction": "inbound"},
+        {"organization": True, "template__iexact": "otp"},
+    ],
+    ids=["organization", "channel", "replies", "template"],
+)
+def test_a_page_of_a_batch_newest_first_needs_no_sort(org, sender, narrow):
+    """A batch's messages share its request time, and the pages order by
+    ``-requested_at, -id``: the indexes end with the id, or PostgreSQL read and sorted
+    the whole newest batch for every page (15 ms per 30,000 messages)."""
+    from messaging.services import create_batch
+
+    create_batch(
+        organization=org,
+        sender=sender,
+        subscribers=[f"+1415555{n:04d}" for n in range(100, 130)],
+        text="Hi",
+        template="otp",
+    )
+    lookups = {"organization": org} if narrow.pop("organization", False) else {}
+    if narrow.pop("sender", False):
+        lookups["sender"] = sender
+    queryset = Message.objects.filter(**lookups, **narrow)
+    if "template__iexact" in narrow:
+        queryset = queryset.filter(direction="outbound").exclude(template="")
+    with connection.cursor() as cursor:
+        # The test table is tiny: make every other plan look dear, so that the one the
+        # pages get at 10M messages shows, if an index can give it.
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute("SET LOCAL enable_incremental_sort = off")
+        plan = queryset.order_by("-requested_at", "-id")[:51].explain()
+    assert "Sort" not in plan and "message_recent_idx" not in plan, plan
