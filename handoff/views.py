@@ -63,14 +63,17 @@ def _list_page(
     row,
     ordering: tuple[str, ...] = ("-requested_at", "-id"),
     extra: dict | None = None,
+    rows=None,
 ) -> HttpResponse:
     """One flow for every searchable list: export, or a lazily paged table (htmx partial).
 
-    ``row`` turns one object into the exported cells, in ``header`` order.
+    ``row`` turns one object into the exported cells, in ``header`` order. ``rows``:
+    what the table lists, when narrowed beyond ``filterset.qs``; the export is the same.
     """
     export = request.GET.get("_export")
     if export in ("csv", "xlsx"):
-        data = (row(obj) for obj in filterset.qs.order_by(*ordering).iterator(chunk_size=5000))
+        rows = filterset.qs if rows is None else rows
+        data = (row(obj) for obj in rows.order_by(*ordering).iterator(chunk_size=5000))
         name = export_name(export_stem, export)
         if export == "csv":
             return stream_csv(name, header, data)
@@ -144,6 +147,7 @@ def message_lookup(request: ActorRequest) -> HttpResponse:
     return _list_page(
         request,
         filterset=filterset,
+        rows=rows,
         table=MessageLookupTable(rows, sortable=can_sort),
         template="handoff/messages.html",
         export_stem="messages",
@@ -207,12 +211,12 @@ def sms_status(request: ActorRequest) -> HttpResponse:
     )
     counts = status_counts(request.actor, filterset, base)
     many = matching(counts) > SORT_LIMIT
+    rows = within_status_hours(request.actor, filterset, filterset.qs)
     return _list_page(
         request,
         filterset=filterset,
-        table=SmsStatusTable(
-            within_status_hours(request.actor, filterset, filterset.qs), sortable=not many
-        ),
+        rows=rows,
+        table=SmsStatusTable(rows, sortable=not many),
         template="handoff/sms_status.html",
         export_stem="sms-status",
         header=SMS_STATUS_HEADER,

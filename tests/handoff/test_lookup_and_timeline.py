@@ -247,6 +247,11 @@ def test_a_combination_the_counts_never_saw_reads_no_message(login, agent, histo
         html = client.get(URL, params).content.decode()
     assert "No messages with these filters" in html
     assert not [q for q in queries if 'FROM "messaging_message"' in q["sql"]]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL, {**params, "_export": "csv"})
+        exported = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert exported.strip().count("\n") == 0  # the header only
+    assert not [q for q in queries if 'FROM "messaging_message"' in q["sql"]]
 
 
 def test_a_channel_of_another_type_matches_nothing(login, agent, history, long_code):
