@@ -27,6 +27,7 @@ from blocklists.selectors import entries_for_sender, senders_by_kind
 from blocklists.tables import BlocklistEntryTable
 
 PAGE_SIZE = 50
+SORT_LIMIT = 10_000  # reason and source sort a search of up to this many entries
 EXPORT_HEADER = ["Subscriber", "Reason", "Source", "Exclusion Date", "Added by"]
 
 
@@ -40,6 +41,16 @@ def _modal_or_page(request: ActorRequest, fragment: str, context: dict, title: s
 def _back_to_list(request: ActorRequest, sender: Sender) -> HttpResponse:
     url = reverse("blocklists:index") + "?" + urlencode({"sender": sender.pk})
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _few_found(filterset: BlocklistEntryFilter) -> bool:
+    """Whether reason and source may sort: when a search leaves at most ``SORT_LIMIT``
+    entries (counted along the subscriber index, up to one more)."""
+    if filterset.search_problem or not filterset.is_valid():
+        return False
+    if not filterset.form.cleaned_data.get("q"):
+        return False
+    return filterset.qs.order_by()[: SORT_LIMIT + 1].count() <= SORT_LIMIT
 
 
 @require_GET
@@ -83,7 +94,8 @@ def blocklist(request: ActorRequest) -> HttpResponse:
             return stream_csv(name, EXPORT_HEADER, rows)
         return xlsx_response(name, EXPORT_HEADER, rows)
 
-    table = BlocklistEntryTable(entries, can_revert=request.actor.is_admin)
+    sortable = _few_found(filterset)
+    table = BlocklistEntryTable(entries, can_revert=request.actor.is_admin, sortable=sortable)
     # LazyPaginator: no COUNT(*) over a list of millions on every page.
     RequestConfig(
         request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
@@ -98,6 +110,7 @@ def blocklist(request: ActorRequest) -> HttpResponse:
             "has_rows": len(table.page.object_list) > 0,
             "search_problem": filterset.search_problem,
             "searched": (request.GET.get("q") or "").strip(),
+            "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
             "export_csv": "?" + urlencode({**query.dict(), "sender": sender.pk, "_export": "csv"}),
             "export_xlsx": "?"
             + urlencode({**query.dict(), "sender": sender.pk, "_export": "xlsx"}),

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -415,3 +416,24 @@ def test_subscriber_panel_is_scoped(login, other_agent, sender, entries):
 
 def test_subscriber_panel_wrong_method_is_405(login, agent):
     assert login(agent).post(reverse("blocklists:subscriber-panel")).status_code == 405
+
+
+def test_reason_and_source_sort_the_entries_of_a_search_only(
+    login, agent, sender, entries, monkeypatch
+):
+    """No index keeps reason or source in order: sorting a sender's 200,000 entries by
+    one took 120 ms. Without a search the sort is ignored and the page says why."""
+    client = login(agent)
+    html = client.get(list_url(sender, sort="-reason")).content.decode()
+    head = html.split("<thead")[1].split("</thead>")[0]
+    assert 'data-testid="sort-limit"' in html and "sort=reason" not in head
+    assert "sort=subscriber" in head and "sort=excluded_at" in head
+    newest_first = ["+447911123456", "+12125550199", "+14155550124", "+14155550123"]
+    assert [n for n in re.findall(r">(\+\d+)<", html) if n in newest_first] == newest_first
+    html = client.get(list_url(sender, q="+1415", sort="-reason")).content.decode()
+    head = html.split("<thead")[1].split("</thead>")[0]
+    assert 'data-testid="sort-limit"' not in html and "sort=reason" in head
+    assert html.index("+14155550124") < html.index("+14155550123")  # complaint, cleanup
+    monkeypatch.setattr("blocklists.views.SORT_LIMIT", 1)
+    html = client.get(list_url(sender, q="+1415", sort="-reason")).content.decode()
+    assert 'data-testid="sort-limit"' in html
