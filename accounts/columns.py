@@ -50,6 +50,12 @@ class SortSwitch:
                     bound.column.orderable = False
 
 
+def at_most(queryset, limit: int) -> bool:
+    """Whether ``queryset`` has at most ``limit`` rows, counting no further than one
+    more (``COUNT(*)`` over a ``LIMIT``): whether a list is short enough to sort."""
+    return queryset.order_by()[: limit + 1].count() <= limit
+
+
 class FastRowsTable(SortSwitch, Table):
     """A django-tables2 table whose body rows are rendered in one Python loop.
 

@@ -18,7 +18,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
-from accounts.columns import SortSwitch
+from accounts.columns import SortSwitch, at_most
 from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role
 from blocklists import interceptions as service
@@ -126,7 +126,7 @@ def _sortable(filterset: InterceptionFilter) -> bool:
         return False
     if filterset.search_problem:
         return False
-    return filterset.qs.order_by()[: SORT_LIMIT + 1].count() <= SORT_LIMIT
+    return at_most(filterset.qs, SORT_LIMIT)
 
 
 @require_GET

@@ -14,6 +14,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required, sender_for
+from accounts.columns import at_most
 from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role, Sender
 from accounts.normalization import normalize_email, normalize_phone
@@ -50,7 +51,7 @@ def _few_found(filterset: BlocklistEntryFilter) -> bool:
         return False
     if not filterset.form.cleaned_data.get("q"):
         return False
-    return filterset.qs.order_by()[: SORT_LIMIT + 1].count() <= SORT_LIMIT
+    return at_most(filterset.qs, SORT_LIMIT)
 
 
 @require_GET

@@ -8,6 +8,8 @@ such sorts only while the list is short (``accounts.columns.SortSwitch``).
 
 from __future__ import annotations
 
+from accounts.columns import at_most
+
 SORT_LIMIT = 50_000
 
 
@@ -18,4 +20,4 @@ def few_for_a_number(filterset, name: str) -> bool:
         return False
     if not filterset.form.cleaned_data.get(name):
         return False
-    return filterset.qs.order_by()[: SORT_LIMIT + 1].count() <= SORT_LIMIT
+    return at_most(filterset.qs, SORT_LIMIT)

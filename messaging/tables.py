@@ -6,10 +6,11 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.columns import SortSwitch
 from messaging.models import Batch, Message
 
 
-class MessageTable(tables.Table):
+class MessageTable(SortSwitch, tables.Table):
     requested_at = tables.DateTimeColumn(verbose_name="Requested", format="Y-m-d H:i T")
     subscriber = tables.Column(verbose_name="Customer", attrs={"td": {"class": "font-monospace"}})
     sender = tables.Column(verbose_name="Sender", accessor="sender__address", order_by="sender")
@@ -22,6 +23,9 @@ class MessageTable(tables.Table):
         fields = ["requested_at", "subscriber", "sender", "status", "failure", "batch"]
         order_by = "-requested_at"
         attrs = {"class": "table table-hover table-sm align-middle", "id": "message-table"}
+
+    # The others read and sort every matching message: 5-7 s by status, sender or batch
+    # over an organization's 10M. They sort a search's or a batch's (messaging.views).
 
     def render_subscriber(self, record: Message, value):
         url = reverse("messaging:message", args=[record.pk])

@@ -12,6 +12,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, get_scoped_or_404, role_required
+from accounts.columns import at_most
 from accounts.models import Role, Sender
 from messaging import selectors, services
 from messaging.filters import BatchFilter, MessageFilter
@@ -20,6 +21,7 @@ from messaging.models import Trigger
 from messaging.statuses import STATUS_MEANINGS, MessageStatus, failure_meaning
 
 PAGE_SIZE = 50
+SORT_LIMIT = 50_000  # the messages list sorts by other columns up to this many
 
 
 def _senders(request: ActorRequest):
@@ -42,22 +44,36 @@ def index(request: ActorRequest) -> HttpResponse:
         senders=_senders(request),
         country=_country(request),
     )
-    table = _paged(request, filterset.qs, "messages")
+    sortable = _few_found(filterset)
+    table = _paged(request, filterset.qs, "messages", sortable=sortable)
     context = {
         "filter": filterset,
         "table": table,
         "has_rows": len(table.page.object_list) > 0,
         "search_problem": filterset.search_problem,
         "can_send": request.actor.is_supervisor,
+        "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
     }
     template = "messaging/messages.html#results" if request.htmx else "messaging/messages.html"
     return render(request, template, context)
 
 
-def _paged(request: ActorRequest, queryset, kind: str):
+def _few_found(filterset: MessageFilter) -> bool:
+    """Whether columns other than the request time may sort: when a search or a batch
+    leaves at most ``SORT_LIMIT`` messages (counted up to one more along the index
+    on the number or the batch)."""
+    if filterset.search_problem or not filterset.is_valid():
+        return False
+    data = filterset.form.cleaned_data
+    if not (data.get("q") or data.get("batch")):
+        return False
+    return at_most(filterset.qs, SORT_LIMIT)
+
+
+def _paged(request: ActorRequest, queryset, kind: str, **options):
     from messaging.tables import BatchTable, MessageTable
 
-    table = (MessageTable if kind == "messages" else BatchTable)(queryset)
+    table = (MessageTable if kind == "messages" else BatchTable)(queryset, **options)
     # LazyPaginator: no COUNT(*) over millions of messages on every page.
     RequestConfig(
         request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
