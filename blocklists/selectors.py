@@ -33,6 +33,38 @@ class SubscriberSearch:
             q |= Q(**{f"{field}__startswith": prefix})
         return q
 
+    def as_range_q(self, field: str = "subscriber") -> Q | None:
+        """As ``as_q``, with each digit prefix as a range (``>= +1415``, ``< +1416``),
+        which a plain index on ``field`` serves: ``LIKE '+1415%'`` needs a pattern-ops
+        index (or the C collation), and without one read every row (18 s over 10M
+        messages for a full number, whose digits are also a prefix)."""
+        if self.exact is None and not self.prefixes:
+            return None
+        q = Q(**{field: self.exact}) if self.exact else Q(pk__in=[])
+        for prefix in self.prefixes:
+            if not DIGIT_PREFIX.fullmatch(prefix):
+                q |= Q(**{f"{field}__startswith": prefix})
+                continue
+            q_range = Q(**{f"{field}__gte": prefix})
+            above = _next_digit_prefix(prefix)
+            if above is not None:
+                q_range &= Q(**{f"{field}__lt": above})
+            q |= q_range
+        return q
+
+
+DIGIT_PREFIX = re.compile(r"\+\d+")
+
+
+def _next_digit_prefix(prefix: str) -> str | None:
+    """The smallest ``+digits`` string above every string that starts with ``prefix``:
+    ``+1209`` gives ``+121``; None for ``+99``, above which no number sorts. Numbers are
+    ``+`` and digits only, so any collation orders them as bytes."""
+    digits = prefix[1:].rstrip("9")
+    if not digits:
+        return None
+    return f"+{digits[:-1]}{int(digits[-1]) + 1}"
+
 
 def interpret_search(text: str, *, sender_kind: str | None, country: str) -> SubscriberSearch:
     """Turn what a person typed into an exact match and/or prefix matches.

@@ -46,12 +46,7 @@ class MessageFilter(django_filters.FilterSet):
         if search.problem:
             self.search_problem = search.problem
             return queryset.none()
-        condition = Q(pk__in=[])
-        if search.exact:
-            condition |= Q(subscriber=search.exact)
-        for prefix in search.prefixes:
-            condition |= Q(subscriber__startswith=prefix)
-        return queryset.filter(condition)
+        return queryset.filter(search.as_range_q("subscriber"))
 
 
 class BatchFilter(django_filters.FilterSet):
