@@ -51,6 +51,17 @@ os.environ.setdefault("DEBUG", "true")  # this process only; gunicorn runs with 
 
 import results  # noqa: E402
 
+# The hours of the SMS Status window that have an outbound SMS of a status, from the
+# hourly counts: [first, last). The page reads that status's messages only within them.
+STATUS_HOURS_SQL = (
+    "SELECT min(hour), max(hour) + interval '1 hour' FROM ("
+    "SELECT hour FROM messaging_messagecount WHERE organization_id = %s "
+    "AND direction = 'outbound' "
+    "AND channel IN ('sms_short_code', 'sms_long_code') AND status = %s "
+    "AND hour >= date_trunc('hour', now() - interval '30 days') "
+    "GROUP BY hour HAVING sum(n) > 0) hours"
+)
+
 
 def percentile(ordered: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
@@ -285,15 +296,7 @@ def run_search(args) -> None:
         status_hours = []
         with connection.cursor() as cursor:
             for status in ("send_failed", "delivered"):
-                cursor.execute(
-                    "SELECT min(hour), max(hour) + interval '1 hour' FROM ("
-                    "SELECT hour FROM messaging_messagecount WHERE organization_id = %s "
-                    "AND direction = 'outbound' "
-                    "AND channel IN ('sms_short_code', 'sms_long_code') AND status = %s "
-                    "AND hour >= date_trunc('hour', now() - interval '30 days') "
-                    "GROUP BY hour HAVING sum(n) > 0) hours",
-                    [org.pk, status],
-                )
+                cursor.execute(STATUS_HOURS_SQL, [org.pk, status])
                 status_hours.append(cursor.fetchone())
 
         legs = [
@@ -399,12 +402,7 @@ def run_search(args) -> None:
                         "+ interval '1 hour' GROUP BY status",
                         # The hours that have a message of the status, from the counts;
                         # the list reads only within them.
-                        "SELECT min(hour), max(hour) + interval '1 hour' FROM ("
-                        "SELECT hour FROM messaging_messagecount WHERE organization_id = %s "
-                        "AND direction = 'outbound' "
-                        "AND channel IN ('sms_short_code', 'sms_long_code') AND status = %s "
-                        "AND hour >= date_trunc('hour', now() - interval '30 days') "
-                        "GROUP BY hour HAVING sum(n) > 0) hours",
+                        STATUS_HOURS_SQL,
                         "SELECT m.* FROM messaging_message m WHERE organization_id = %s "
                         "AND direction = 'outbound' AND status = %s "
                         "AND requested_at >= now() - interval '30 days' "
