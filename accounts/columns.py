@@ -50,10 +50,20 @@ class SortSwitch:
                     bound.column.orderable = False
 
 
-def at_most(queryset, limit: int) -> bool:
-    """Whether ``queryset`` has at most ``limit`` rows, counting no further than one
-    more (``COUNT(*)`` over a ``LIMIT``): whether a list is short enough to sort."""
-    return queryset.order_by()[: limit + 1].count() <= limit
+def narrowed_to_few(filterset, *names: str, limit: int) -> bool:
+    """Whether one of the filters ``names`` is set and leaves at most ``limit`` rows,
+    counted no further than one more (``COUNT(*)`` over a ``LIMIT``): whether a long
+    list is short enough to sort by a column no index keeps in order.
+
+    A search the filterset could not read (its ``number_problem`` or
+    ``search_problem``) narrows nothing.
+    """
+    rows = filterset.qs  # built first: building it is what finds a problem
+    if getattr(filterset, "number_problem", None) or getattr(filterset, "search_problem", None):
+        return False
+    if not filterset.is_valid() or not any(filterset.form.cleaned_data.get(n) for n in names):
+        return False
+    return rows.order_by()[: limit + 1].count() <= limit
 
 
 class FastRowsTable(SortSwitch, Table):

@@ -14,7 +14,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required, sender_for
-from accounts.columns import at_most
+from accounts.columns import narrowed_to_few
 from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role, Sender
 from accounts.normalization import normalize_email, normalize_phone
@@ -42,16 +42,6 @@ def _modal_or_page(request: ActorRequest, fragment: str, context: dict, title: s
 def _back_to_list(request: ActorRequest, sender: Sender) -> HttpResponse:
     url = reverse("blocklists:index") + "?" + urlencode({"sender": sender.pk})
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _few_found(filterset: BlocklistEntryFilter) -> bool:
-    """Whether reason and source may sort: when a search leaves at most ``SORT_LIMIT``
-    entries (counted along the subscriber index, up to one more)."""
-    if filterset.search_problem or not filterset.is_valid():
-        return False
-    if not filterset.form.cleaned_data.get("q"):
-        return False
-    return at_most(filterset.qs, SORT_LIMIT)
 
 
 @require_GET
@@ -95,7 +85,8 @@ def blocklist(request: ActorRequest) -> HttpResponse:
             return stream_csv(name, EXPORT_HEADER, rows)
         return xlsx_response(name, EXPORT_HEADER, rows)
 
-    sortable = _few_found(filterset)
+    # Reason and source sort the entries of a search only (no index keeps them in order).
+    sortable = narrowed_to_few(filterset, "q", limit=SORT_LIMIT)
     table = BlocklistEntryTable(entries, can_revert=request.actor.is_admin, sortable=sortable)
     # LazyPaginator: no COUNT(*) over a list of millions on every page.
     RequestConfig(

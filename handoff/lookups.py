@@ -13,7 +13,7 @@ from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import Sender, SenderKind
 from handoff.days import DayFilter, day_end, day_start
 from handoff.selectors import read_number
-from messaging.counts import hours_with_messages
+from messaging.counts import within_counted_hours
 from messaging.models import Direction, Message, MessageCount
 from messaging.statuses import MessageStatus
 
@@ -84,14 +84,12 @@ def within_matching_hours(actor: Actor, filterset: MessageLookupFilter, rows):
         return rows
     since = filterset.value("created_from")
     until = filterset.value("created_to")
-    hours = hours_with_messages(
+    return within_counted_hours(
+        rows,
         actor.scope(MessageCount.objects.filter(**narrow)),
         since=day_start(since) if since else None,
         until=day_end(until) if until else None,
     )
-    if hours is None:
-        return rows.none()
-    return rows.filter(requested_at__gte=hours[0], requested_at__lt=hours[1])
 
 
 class MessageLookupTable(FastRowsTable):

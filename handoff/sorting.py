@@ -8,16 +8,12 @@ such sorts only while the list is short (``accounts.columns.SortSwitch``).
 
 from __future__ import annotations
 
-from accounts.columns import at_most
+from accounts.columns import narrowed_to_few
 
 SORT_LIMIT = 50_000
 
 
 def few_for_a_number(filterset, name: str) -> bool:
     """Whether the number filter ``name`` is set and leaves at most ``SORT_LIMIT`` rows
-    (counted up to one more; the subscriber index finds a number's messages)."""
-    if getattr(filterset, "number_problem", None) or not filterset.is_valid():
-        return False
-    if not filterset.form.cleaned_data.get(name):
-        return False
-    return at_most(filterset.qs, SORT_LIMIT)
+    (the subscriber index finds a number's messages)."""
+    return narrowed_to_few(filterset, name, limit=SORT_LIMIT)

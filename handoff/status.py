@@ -18,7 +18,7 @@ from accounts.models import SenderKind
 from blocklists.lookups import number_in
 from handoff.days import DayFilter, day_end, day_start
 from handoff.selectors import read_number
-from messaging.counts import counts_by_status, floor_hour, hours_with_messages
+from messaging.counts import counts_by_status, floor_hour, within_counted_hours
 from messaging.models import Batch, Message, MessageCount, TemplateCount
 from messaging.statuses import MessageStatus
 
@@ -160,10 +160,7 @@ def within_status_hours(actor: Actor, filterset: SmsStatusFilter, rows):
         return rows
     _messages, counts = _counted(actor, filterset.value("template"), filterset.value("label"))
     since, until = filterset.period()
-    hours = hours_with_messages(counts.filter(status=status), since=since, until=until)
-    if hours is None:
-        return rows.none()
-    return rows.filter(requested_at__gte=hours[0], requested_at__lt=hours[1])
+    return within_counted_hours(rows, counts.filter(status=status), since=since, until=until)
 
 
 def matching(counts: list[tuple]) -> int:

@@ -88,6 +88,21 @@ def hours_with_messages(
     return found["first"], found["last"] + HOUR
 
 
+def within_counted_hours(
+    messages: QuerySet[Message],
+    counts: QuerySet,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[Message]:
+    """``messages`` read only within ``hours_with_messages(counts, ...)``, or none when
+    there is no such hour. ``counts`` must count those messages, narrowed the same way."""
+    hours = hours_with_messages(counts, since=since, until=until)
+    if hours is None:
+        return messages.none()
+    return messages.filter(requested_at__gte=hours[0], requested_at__lt=hours[1])
+
+
 def _from_messages(messages: QuerySet[Message]) -> Counter[str]:
     return Counter(
         dict(

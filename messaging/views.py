@@ -12,7 +12,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, get_scoped_or_404, role_required
-from accounts.columns import at_most
+from accounts.columns import narrowed_to_few
 from accounts.models import Role, Sender
 from messaging import selectors, services
 from messaging.filters import BatchFilter, MessageFilter
@@ -44,7 +44,8 @@ def index(request: ActorRequest) -> HttpResponse:
         senders=_senders(request),
         country=_country(request),
     )
-    sortable = _few_found(filterset)
+    # Other columns than the request time sort a search's or a batch's messages.
+    sortable = narrowed_to_few(filterset, "q", "batch", limit=SORT_LIMIT)
     table = _paged(request, filterset.qs, "messages", sortable=sortable)
     context = {
         "filter": filterset,
@@ -56,18 +57,6 @@ def index(request: ActorRequest) -> HttpResponse:
     }
     template = "messaging/messages.html#results" if request.htmx else "messaging/messages.html"
     return render(request, template, context)
-
-
-def _few_found(filterset: MessageFilter) -> bool:
-    """Whether columns other than the request time may sort: when a search or a batch
-    leaves at most ``SORT_LIMIT`` messages (counted up to one more along the index
-    on the number or the batch)."""
-    if filterset.search_problem or not filterset.is_valid():
-        return False
-    data = filterset.form.cleaned_data
-    if not (data.get("q") or data.get("batch")):
-        return False
-    return at_most(filterset.qs, SORT_LIMIT)
 
 
 def _paged(request: ActorRequest, queryset, kind: str, **options):
