@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from messaging.models import Message
+from tests.plans import prefer_indexes
 
 
 @pytest.mark.django_db
@@ -36,25 +37,18 @@ def test_platform_staff_read_every_organizations_messages_along_an_index(
     create_batch(organization=org, sender=sender, subscribers=["+14155550101"], text="Hi")
     plans = []
     with connection.cursor() as cursor:
-        # The test table is tiny: make every other plan look dear, so that the one the
-        # page gets at 10M messages shows, if an index can give it.
-        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
-            cursor.execute(f"SET {setting} = off")
-        try:
-            with CaptureQueriesContext(connection) as queries:
-                assert login(staff).get(path).status_code == 200
-            listing = [
-                q["sql"]
-                for q in queries
-                if 'FROM "messaging_message"' in q["sql"] and "LIMIT" in q["sql"]
-            ]
-            assert listing, [q["sql"] for q in queries]
-            for sql in listing:
-                cursor.execute(f"EXPLAIN {sql}")
-                plans.append("\n".join(row[0] for row in cursor.fetchall()))
-        finally:
-            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
-                cursor.execute(f"RESET {setting}")
+        prefer_indexes(cursor)
+        with CaptureQueriesContext(connection) as queries:
+            assert login(staff).get(path).status_code == 200
+        listing = [
+            q["sql"]
+            for q in queries
+            if 'FROM "messaging_message"' in q["sql"] and "LIMIT" in q["sql"]
+        ]
+        assert listing, [q["sql"] for q in queries]
+        for sql in listing:
+            cursor.execute(f"EXPLAIN {sql}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
     assert any("message_recent_idx" in plan for plan in plans), plans
 
 
@@ -89,10 +83,6 @@ def test_a_page_of_a_batch_newest_first_needs_no_sort(org, sender, narrow):
     if "template__iexact" in narrow:
         queryset = queryset.filter(direction="outbound").exclude(template="")
     with connection.cursor() as cursor:
-        # The test table is tiny: make every other plan look dear, so that the one the
-        # pages get at 10M messages shows, if an index can give it.
-        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
-            cursor.execute(f"SET LOCAL {setting} = off")
-        cursor.execute("SET LOCAL enable_incremental_sort = off")
+        prefer_indexes(cursor, "enable_incremental_sort")
         plan = queryset.order_by("-requested_at", "-id")[:51].explain()
     assert "Sort" not in plan and "message_recent_idx" not in plan, plan
