@@ -140,6 +140,14 @@ class Ticket(models.Model):
             models.Index(
                 fields=["organization", "queue", "-updated_at", "-id"], name="ticket_queue_idx"
             ),
+            # Platform staff's queue counts and queue lists, over every organization:
+            # without it each of their dashboards read and sorted every ticket. Open
+            # queues only: closed tickets, most of them, are never listed this way.
+            models.Index(
+                fields=["queue", "-updated_at", "-id"],
+                condition=Q(queue__in=OPEN_QUEUES),
+                name="ticket_open_queue_idx",
+            ),
             # A contact's tickets per queue: block, unblock, Delete All, routing.
             models.Index(fields=["contact", "queue", "-updated_at"], name="ticket_contact_idx"),
             # An agent's own assigned tickets.
