@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.urls import reverse
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
-from accounts.columns import SortSwitch
+from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from messaging.models import Batch, Message
 
 
-class MessageTable(SortSwitch, tables.Table):
-    requested_at = tables.DateTimeColumn(verbose_name="Requested", format="Y-m-d H:i T")
+class MessageTable(FastRowsTable):
+    requested_at = LocalTimeColumn(verbose_name="Requested", format="Y-m-d H:i T")
     subscriber = tables.Column(verbose_name="Customer", attrs={"td": {"class": "font-monospace"}})
     sender = tables.Column(verbose_name="Sender", accessor="sender__address", order_by="sender")
     status = tables.Column(verbose_name="Status")
     failure = tables.Column(verbose_name="Reason", empty_values=(), orderable=False)
     batch = tables.Column(verbose_name="Batch", accessor="batch__public_id", order_by="batch")
 
-    class Meta:
+    class Meta(FastRowsTable.Meta):
         model = Message
         fields = ["requested_at", "subscriber", "sender", "status", "failure", "batch"]
         order_by = "-requested_at"
@@ -27,8 +27,17 @@ class MessageTable(SortSwitch, tables.Table):
     # The others read and sort every matching message: 5-7 s by status, sender or batch
     # over an organization's 10M. They sort a search's or a batch's (messaging.views).
 
+    def __init__(self, *args, few: bool = False, **kwargs):
+        # ``few``: the rows are a search's or a batch's, known to be few. Newest first,
+        # PostgreSQL would still walk the organization's newest-first index and skip
+        # what the search does not match: 57,000 messages read for a prefix matching
+        # 10,000 of 10M (290 ms). Ordered by an expression no index gives, it reads
+        # the few through the search's own index and sorts them (41 ms).
+        self.few = few
+        super().__init__(*args, **kwargs)
+
     def render_subscriber(self, record: Message, value):
-        url = reverse("messaging:message", args=[record.pk])
+        url = url_for_each("messaging:message", record.pk)
         return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)
 
     def render_status(self, record: Message):
@@ -42,11 +51,16 @@ class MessageTable(SortSwitch, tables.Table):
         return record.get_failure_category_display() if record.failure_category else "—"
 
     def render_batch(self, record: Message, value):
-        url = reverse("messaging:batch", args=[value])
+        url = url_for_each("messaging:batch", value)
         return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)
 
     def order_requested_at(self, queryset, is_descending):
         prefix = "-" if is_descending else ""
+        if self.few:
+            # COALESCE of a column with itself: the same order, and no index offers it.
+            when = Coalesce("requested_at", "requested_at")
+            when = when.desc() if is_descending else when.asc()
+            return queryset.order_by(when, f"{prefix}id"), True
         return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True
 
 
@@ -76,5 +90,5 @@ class BatchTable(tables.Table):
         attrs = {"class": "table table-hover table-sm align-middle", "id": "batch-table"}
 
     def render_public_id(self, value):
-        url = reverse("messaging:batch", args=[value])
+        url = url_for_each("messaging:batch", value)
         return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)

@@ -86,3 +86,31 @@ def test_a_page_of_a_batch_newest_first_needs_no_sort(org, sender, narrow):
         prefer_indexes(cursor, "enable_incremental_sort")
         plan = queryset.order_by("-requested_at", "-id")[:51].explain()
     assert "Sort" not in plan and "message_recent_idx" not in plan, plan
+
+
+@pytest.mark.postgresql
+def test_a_short_search_newest_first_is_not_walked_along_the_newest_first_index(
+    login, agent, org, sender
+):
+    """Newest first, PostgreSQL walked the organization's newest-first index and
+    skipped every message the search did not match: 57,000 read for a prefix that
+    matched 10,000 of 10M (290 ms). A search known to be short is ordered by a key no
+    index gives, so the planner picks the scan by the search alone (the number index
+    at scale) and sorts the few: with sorts made dear, the plan still sorts."""
+    from messaging.services import create_batch
+
+    create_batch(organization=org, sender=sender, subscribers=["+14155550101"], text="Hi")
+    with connection.cursor() as cursor:
+        prefer_indexes(cursor)
+        with CaptureQueriesContext(connection) as queries:
+            assert login(agent).get("/messaging/", {"q": "41555501"}).status_code == 200
+        pages = [
+            q["sql"]
+            for q in queries
+            if 'FROM "messaging_message"' in q["sql"] and "ORDER BY" in q["sql"]
+        ]
+        assert len(pages) == 1, [q["sql"] for q in queries]
+        cursor.execute(f"EXPLAIN {pages[0]}")
+        plan = [row[0].strip() for row in cursor.fetchall()]
+    assert plan[0].startswith("Limit") and plan[1].startswith("->  Sort"), plan
+    assert plan[2].startswith("Sort Key: (COALESCE(messaging_message.requested_at"), plan

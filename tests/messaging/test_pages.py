@@ -181,3 +181,26 @@ def test_a_search_by_digits_reads_a_range_of_numbers(login, agent, make_batch, t
     make_batch(numbers, send_at=timezone.now() + dt.timedelta(hours=1))
     html = login(agent).get(reverse("messaging:index"), {"q": typed}).content.decode()
     assert {n for n in numbers if n in html} == found
+
+
+@pytest.mark.parametrize("limit", [10_000, 2], ids=["few", "many"])
+def test_a_search_lists_newest_first_with_a_batchs_ties_by_id_either_way(
+    login, agent, make_batch, monkeypatch, limit
+):
+    """A short search is read through its own index and sorted (``MessageTable.few``),
+    a long one along the newest-first index: the same order, newest first, a batch's
+    messages (one request time) newest id first."""
+    monkeypatch.setattr("messaging.views.SORT_LIMIT", limit)
+    older = make_batch(["+14155550107", "+14155550105"])
+    Message.objects.filter(batch=older).update(requested_at=timezone.now() - dt.timedelta(hours=1))
+    make_batch(["+14155550104", "+14155550106", "+14155550103"])
+    expected = list(Message.objects.order_by("-requested_at", "-id").values_list("subscriber"))
+    html = login(agent).get(reverse("messaging:index"), {"q": "415555010"}).content.decode()
+    shown = [number for (number,) in expected if number in html]
+    assert sorted(shown, key=html.index) == [number for (number,) in expected]
+    assert [number for (number,) in expected][:3] == [
+        "+14155550103",
+        "+14155550106",
+        "+14155550104",
+    ]
+    assert ('data-testid="sort-limit"' in html) is (limit == 2)
