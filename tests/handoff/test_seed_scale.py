@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organization, Role
 from blocklists.models import BlocklistEntry, Interception
 from contacts.models import Contact, Ticket
-from messaging.models import Message, MessageCount
+from messaging.models import Batch, Message, MessageCount
 
 SMALL = {
     "entries": 300,
@@ -56,6 +56,11 @@ def snapshot(org):
                 "provider_message_id",
             )  # fmt: skip
         ),
+        "batches": sorted(
+            Batch.objects.filter(organization=org).values_list(
+                "public_id", "sender__address", "created_at", "message_count"
+            )
+        ),
         "contacts": sorted(
             Contact.objects.filter(organization=org).values_list("phone", "blocked", "name")
         ),
@@ -88,6 +93,20 @@ def test_loads_the_volumes_asked_for_into_an_organization_of_its_own():
     assert not messages.filter(requested_at__lt=now - dt.timedelta(days=31)).exists()
     statuses = set(messages.values_list("status", flat=True))
     assert {"delivered", "send_failed", "received"} <= statuses
+    # Every outbound message belongs to a batch and shares its time and sender, as
+    # create_batch stamps them; a campaign has many; inbound ones have none.
+    outbound = messages.filter(direction="outbound")
+    assert not outbound.filter(batch=None).exists()
+    assert not messages.filter(direction="inbound").exclude(batch=None).exists()
+    batches = Batch.objects.filter(organization=org)
+    assert batches.aggregate(n=Sum("message_count"))["n"] == outbound.count()
+    assert batches.filter(message_count__gte=500).exists()
+    for batch in batches:
+        stamps = set(batch.messages.values_list("requested_at", "sender", "template"))
+        assert stamps == {(batch.created_at, batch.sender_id, batch.template)}
+    # Appended oldest first, as production appends them.
+    times = list(messages.order_by("pk").values_list("requested_at", flat=True))
+    assert times == sorted(times)
     contacts = Contact.objects.filter(organization=org)
     assert contacts.count() == 30 and contacts.filter(blocked=True).exists()
     assert Ticket.objects.filter(organization=org).count() == 150

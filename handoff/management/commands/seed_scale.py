@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from accounts.models import Membership, Organization, Role, Sender, SenderKind
 from blocklists.models import BlocklistEntry, Interception
 from contacts.models import Contact, Ticket
-from messaging.models import Message
+from messaging.models import Batch, Message
 
 # Largest volume per table SQLite accepts: enough for tests, never a benchmark.
 SQLITE_MAX_ROWS = 10_000
@@ -69,6 +69,11 @@ CATEGORIES = (
     "frequency_overrun",
 )
 TEMPLATES = ("order_shipped", "otp", "promo", "reminder", "survey")
+# Campaigns (files) carry this share of the outbound messages; API calls the rest.
+CAMPAIGN_SHARE = 0.6
+CAMPAIGN_SIZES, API_SIZES = (500, 20_000), (1, 20)
+CAMPAIGN_TEMPLATES, API_TEMPLATES = (2, 4), (0, 1, 3)  # promo, survey; the others
+BATCH_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as messaging.models.new_batch_id
 TEXTS = (
     "Your order has shipped and arrives tomorrow.",
     "Your code is 481516. It expires in 10 minutes.",
@@ -178,7 +183,14 @@ class ScaleSeeder:
         self.agent_id = get_user_model().objects.get(username=f"{slug}-agent").pk
         self.load(BlocklistEntry, self.entries(), o["entries"])
         self.load(Interception, self.interceptions(), o["interceptions"])
-        self.load(Message, self.messages(), o["messages"])
+        sends = self.sends() if o["messages"] > 0 else []
+        batch_count = sum(1 for send in sends if send[2] != "inbound")
+        self.load(Batch, self.batches(sends), batch_count)
+        # COPY numbers the rows in the order sent: the batches' ids, oldest first.
+        batch_ids = list(
+            Batch.objects.filter(organization=org).order_by("pk").values_list("pk", flat=True)
+        )
+        self.load(Message, self.messages(sends, batch_ids), o["messages"])
         self.load(Contact, self.contacts(), o["contacts"])
         contact_ids = list(
             Contact.objects.filter(organization=org).order_by("pk").values_list("pk", "blocked")
@@ -252,46 +264,110 @@ class ScaleSeeder:
                 "automatic",
             )
 
-    def messages(self) -> Iterator[tuple]:
+    def sends(self) -> list[tuple]:
+        """Every batch and inbound message, oldest first, as production appends them.
+
+        A batch's messages share its request time, sender, template and label, as
+        ``create_batch`` stamps them: campaigns of 500 to 20,000 carry 60% of the
+        outbound messages, API calls of 1 to 20 numbers the rest; 5% of the messages
+        are inbound, one at a time. Each item: (minute, second, kind, sender, size,
+        template, label); kind is "campaign", "api" or "inbound".
+        """
         o, rng = self.o, self.rng("messages")
+        randrange, senders = rng.randrange, self.sender_ids
+        minutes = o["days"] * 1440
+        inbound = o["messages"] // 20
+        outbound = o["messages"] - inbound
+        sends = []
+        placed = 0
+        while placed < outbound:
+            campaign = placed < outbound * CAMPAIGN_SHARE
+            low, high = CAMPAIGN_SIZES if campaign else API_SIZES
+            size = min(randrange(low, high + 1), outbound - placed)
+            templates = CAMPAIGN_TEMPLATES if campaign else API_TEMPLATES
+            sends.append(
+                (
+                    randrange(minutes),
+                    randrange(50),
+                    "campaign" if campaign else "api",
+                    senders[randrange(len(senders))],
+                    size,
+                    templates[randrange(len(templates))],
+                    randrange(len(TEMPLATES)),
+                )
+            )
+            placed += size
+        for _ in range(inbound):
+            sends.append(
+                (randrange(minutes), randrange(50), "inbound", senders[randrange(len(senders))],
+                 1, randrange(len(INBOUND_TEXTS)), 0)
+            )  # fmt: skip
+        # Oldest first (the most minutes before the anchor), ties in the order drawn.
+        sends.sort(key=lambda send: (-send[0], send[1]))
+        return sends
+
+    def minute_texts(self) -> list[str]:
+        # Timestamps by the minute, seconds appended: formatting datetimes per row is slow.
+        return [
+            (self.anchor - dt.timedelta(minutes=m + 1)).strftime("%Y-%m-%d %H:%M:")
+            for m in range(self.o["days"] * 1440)
+        ]
+
+    def batches(self, sends: list[tuple]) -> Iterator[tuple]:
+        rng = self.rng("batches")
+        minutes, seen = self.minute_texts(), set()
+        for minute, second, kind, sender, size, template, label in sends:
+            if kind == "inbound":
+                continue
+            public_id = None
+            while public_id is None or public_id in seen:
+                public_id = "B" + "".join(rng.choice(BATCH_ID_ALPHABET) for _ in range(10))
+            seen.add(public_id)
+            at = f"{minutes[minute]}{second:02d}+00"
+            yield (
+                public_id, self.org.pk, sender, "", "file" if kind == "campaign" else "api",
+                f"{TEMPLATES[template]}.csv" if kind == "campaign" else "", TEMPLATES[template],
+                TEMPLATES[label], at, at, "sent", size,
+            )  # fmt: skip
+
+    def messages(self, sends: list[tuple], batch_ids: list[int]) -> Iterator[tuple]:
+        o, rng = self.o, self.rng("message-rows")
         random_, randrange = rng.random, rng.randrange
         numbers = [scale_number(i) for i in range(o["numbers"])]
-        senders = self.sender_ids
-        window = o["days"] * 86400
-        # Timestamps by the minute, seconds appended: formatting datetimes per row is slow.
-        minutes = [
-            (self.anchor - dt.timedelta(minutes=m + 1)).strftime("%Y-%m-%d %H:%M:")
-            for m in range(window // 60)
-        ]
+        minutes = self.minute_texts()
         org = self.org.pk
-        for i in range(o["messages"]):
-            minute = randrange(len(minutes))
-            second = randrange(50)
+        batches = iter(batch_ids)
+        i = 0
+        for minute, second, kind, sender, size, template, label in sends:
             requested = f"{minutes[minute]}{second:02d}+00"
-            sender = senders[randrange(len(senders))]
-            subscriber = numbers[randrange(len(numbers))]
-            template = randrange(len(TEMPLATES))
-            if random_() < 0.05:  # inbound
-                text = INBOUND_TEXTS[template]
+            if kind == "inbound":
+                subscriber = numbers[randrange(len(numbers))]
                 yield (
-                    org, sender, "inbound", "sms_short_code", subscriber, "normal", text,
-                    "", "", EMPTY_OBJECT, "received", None, "", f"in-{self.seed}-{i}", 0,
-                    requested, None, None, requested, EMPTY_LIST, requested, "none", "", "",
+                    org, sender, None, "inbound", "sms_short_code", subscriber, "normal",
+                    INBOUND_TEXTS[template], "", "", EMPTY_OBJECT, "received", None, "",
+                    f"in-{self.seed}-{i}", 0, requested, None, None, requested, EMPTY_LIST,
+                    requested, "none", "", "",
                 )  # fmt: skip
+                i += 1
                 continue
-            draw = random_()
-            status, code, category = next(mix[1:] for mix in OUTBOUND_MIX if draw < mix[0])
-            code = FAILURE_CODES[i % 10] if code else None
-            category = CATEGORIES[i % 6] if category else ""
-            handed = status in ("delivered", "sent", "send_failed")
+            batch = next(batches)
             done = f"{minutes[minute]}{second + 9:02d}+00"
-            yield (
-                org, sender, "outbound", "sms_short_code", subscriber, "normal", TEXTS[template],
-                TEMPLATES[template], TEMPLATES[(i >> 3) % 5], EMPTY_OBJECT, status, code, category,
-                f"out-{self.seed}-{i}" if handed else None, 1 if handed else 0,
-                requested, requested if handed else None,
-                done if status != "sent" and handed else None, done, EMPTY_LIST, None, "", "", "",
-            )  # fmt: skip
+            for _ in range(size):
+                subscriber = numbers[randrange(len(numbers))]
+                draw = random_()
+                status, code, category = next(mix[1:] for mix in OUTBOUND_MIX if draw < mix[0])
+                code = FAILURE_CODES[i % 10] if code else None
+                category = CATEGORIES[i % 6] if category else ""
+                handed = status in ("delivered", "sent", "send_failed")
+                yield (
+                    org, sender, batch, "outbound", "sms_short_code", subscriber, "normal",
+                    TEXTS[template], TEMPLATES[template], TEMPLATES[label], EMPTY_OBJECT, status,
+                    code, category, f"out-{self.seed}-{i}" if handed else None,
+                    1 if handed else 0, requested, requested if handed else None,
+                    done if status != "sent" and handed else None, done, EMPTY_LIST, None, "",
+                    "", "",
+                )  # fmt: skip
+                i += 1
 
     def contacts(self) -> Iterator[tuple]:
         o, rng = self.o, self.rng("contacts")
@@ -369,9 +445,24 @@ COLUMNS = {
         "expires_at",
         "origin",
     ),
+    Batch: (
+        "public_id",
+        "organization_id",
+        "sender_id",
+        "created_by_name",
+        "trigger",
+        "file_name",
+        "template",
+        "label",
+        "created_at",
+        "dispatched_at",
+        "status",
+        "message_count",
+    ),
     Message: (
         "organization_id",
         "sender_id",
+        "batch_id",
         "direction",
         "channel",
         "subscriber",
