@@ -84,6 +84,16 @@ class Batch(models.Model):
         verbose_name_plural = "batches"
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="batch_org_created_idx"),
+            # Platform staff list every organization's batches newest first: without it
+            # each visit sorted them all (369 ms at 361,781).
+            models.Index(fields=["-created_at", "-id"], name="batch_recent_idx"),
+            # The File name filter: the few batches sent from a file, not all (a
+            # substring search read all 361,781 batches twice: 145-204 ms).
+            models.Index(
+                fields=["organization", "-created_at", "-id"],
+                condition=~Q(file_name=""),
+                name="batch_from_file_idx",
+            ),
             # Beat looks for programmed batches that are due.
             models.Index(fields=["status", "scheduled_at"], name="batch_due_idx"),
         ]

@@ -64,17 +64,21 @@ class MessageTable(FastRowsTable):
         return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True
 
 
-class BatchTable(tables.Table):
+class BatchTable(FastRowsTable):
     public_id = tables.Column(verbose_name="Batch")
-    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i T")
+    created_at = LocalTimeColumn(verbose_name="Created", format="Y-m-d H:i T")
     sender = tables.Column(accessor="sender__address", verbose_name="Sender", order_by="sender")
     trigger = tables.Column(verbose_name="How")
     label = tables.Column(verbose_name="Label")
-    scheduled_at = tables.DateTimeColumn(verbose_name="Scheduled", format="Y-m-d H:i T")
+    scheduled_at = LocalTimeColumn(verbose_name="Scheduled", format="Y-m-d H:i T")
     message_count = tables.Column(verbose_name="Messages")
     status = tables.Column(verbose_name="Status")
 
-    class Meta:
+    # The others read and sort every batch: 126-471 ms by status, size or sender over
+    # an organization's 361,781 batches. They sort a search's (messaging.views).
+    always_sortable = ("created_at",)
+
+    class Meta(FastRowsTable.Meta):
         model = Batch
         fields = [
             "public_id",
@@ -88,6 +92,10 @@ class BatchTable(tables.Table):
         ]
         order_by = "-created_at"
         attrs = {"class": "table table-hover table-sm align-middle", "id": "batch-table"}
+
+    def order_created_at(self, queryset, is_descending):
+        prefix = "-" if is_descending else ""
+        return queryset.order_by(f"{prefix}created_at", f"{prefix}id"), True
 
     def render_public_id(self, value):
         url = url_for_each("messaging:batch", value)

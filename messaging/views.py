@@ -21,8 +21,9 @@ from messaging.models import Trigger
 from messaging.statuses import STATUS_MEANINGS, MessageStatus, failure_meaning
 
 PAGE_SIZE = 50
-# A search or a batch of up to this many messages sorts by any column, and is read
-# through its own index (see MessageTable.few). Counting further cost 124-287 ms for
+# A search or a batch of up to this many messages (a search or filter of batches)
+# sorts by any column; such messages are read through their own index (see
+# MessageTable.few). Counting further cost 124-287 ms for
 # a short prefix at 10M messages (``COUNT`` over ``LIMIT 50001``); 10,000, 26-96 ms.
 SORT_LIMIT = 10_000
 
@@ -77,12 +78,14 @@ def _paged(request: ActorRequest, queryset, kind: str, **options):
 @role_required(Role.AGENT)
 def batches(request: ActorRequest) -> HttpResponse:
     filterset = BatchFilter(request.GET or None, queryset=selectors.batches_for(request.actor))
-    table = _paged(request, filterset.qs, "batches")
+    sortable = narrowed_to_few(filterset, "q", "status", "file_name", limit=SORT_LIMIT)
+    table = _paged(request, filterset.qs, "batches", sortable=sortable)
     context = {
         "filter": filterset,
         "table": table,
         "has_rows": len(table.page.object_list) > 0,
         "can_send": request.actor.is_supervisor,
+        "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
     }
     template = "messaging/batches.html#results" if request.htmx else "messaging/batches.html"
     return render(request, template, context)

@@ -1,6 +1,7 @@
 """The search pages render their rows in Python (accounts.columns.FastRowsTable):
 the HTML must be django-tables2's own, cell for cell, for every such table."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -107,3 +108,31 @@ def test_row_links_are_what_reverse_gives(name, value):
     from accounts.columns import url_for_each
 
     assert url_for_each(name, value) == reverse(name, args=[value])
+
+
+def test_batch_rows_are_django_tables2s_own(org, sender, admin_user, settings):
+    from messaging.models import Batch
+    from messaging.tables import BatchTable
+
+    settings.TIME_ZONE = "America/New_York"
+    create_batch(
+        organization=org,
+        sender=sender,
+        subscribers=["+14155550101"],
+        text="Hi",
+        label="<b>spring</b> & co",
+        created_by=admin_user,
+    )
+    create_batch(
+        organization=org,
+        sender=sender,
+        subscribers=["+14155550102", "+14155550103"],
+        text="Hi",
+        trigger="file",
+        file_name="july.csv",
+        send_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    fast, reference = both_ways(BatchTable, Batch.objects.select_related("sender"))
+    assert len(fast) == len(reference) == 2
+    assert fast == reference
+    assert "&lt;b&gt;spring&lt;/b&gt; &amp; co" in "".join(fast)
