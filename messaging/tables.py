@@ -10,6 +10,29 @@ from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from messaging.models import Batch, Message
 
 
+def by_request_time(queryset, *, descending: bool = True, few: bool = False):
+    """Messages by request time, ties (a batch's messages) by id.
+
+    ``few``: the rows are a search's or a batch's, known to be few. Newest first,
+    PostgreSQL would still walk the organization's newest-first index and skip what
+    the search does not match: 57,000 messages read for a prefix matching 10,000 of
+    10M (290 ms). Ordered by an expression no index gives (COALESCE of the column
+    with itself: the same order), it reads the few through the search's own index
+    and sorts them (41 ms).
+    """
+    prefix = "-" if descending else ""
+    if few:
+        when = Coalesce("requested_at", "requested_at")
+        return queryset.order_by(when.desc() if descending else when.asc(), f"{prefix}id")
+    return queryset.order_by(f"{prefix}requested_at", f"{prefix}id")
+
+
+def failure_text(message: Message) -> str:
+    if message.failure_code:
+        return f"{message.failure_code} {message.get_failure_code_display()}"
+    return message.get_failure_category_display() if message.failure_category else "—"
+
+
 class MessageTable(FastRowsTable):
     requested_at = LocalTimeColumn(verbose_name="Requested", format="Y-m-d H:i T")
     subscriber = tables.Column(verbose_name="Customer", attrs={"td": {"class": "font-monospace"}})
@@ -28,12 +51,7 @@ class MessageTable(FastRowsTable):
     # over an organization's 10M. They sort a search's or a batch's (messaging.views).
 
     def __init__(self, *args, few: bool = False, **kwargs):
-        # ``few``: the rows are a search's or a batch's, known to be few. Newest first,
-        # PostgreSQL would still walk the organization's newest-first index and skip
-        # what the search does not match: 57,000 messages read for a prefix matching
-        # 10,000 of 10M (290 ms). Ordered by an expression no index gives, it reads
-        # the few through the search's own index and sorts them (41 ms).
-        self.few = few
+        self.few = few  # see by_request_time
         super().__init__(*args, **kwargs)
 
     def render_subscriber(self, record: Message, value):
@@ -45,23 +63,15 @@ class MessageTable(FastRowsTable):
             '<span title="{}">{}</span>', record.status_meaning, record.get_status_display()
         )
 
-    def render_failure(self, record: Message):
-        if record.failure_code:
-            return f"{record.failure_code} {record.get_failure_code_display()}"
-        return record.get_failure_category_display() if record.failure_category else "—"
-
     def render_batch(self, record: Message, value):
         url = url_for_each("messaging:batch", value)
         return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)
 
     def order_requested_at(self, queryset, is_descending):
-        prefix = "-" if is_descending else ""
-        if self.few:
-            # COALESCE of a column with itself: the same order, and no index offers it.
-            when = Coalesce("requested_at", "requested_at")
-            when = when.desc() if is_descending else when.asc()
-            return queryset.order_by(when, f"{prefix}id"), True
-        return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True
+        return by_request_time(queryset, descending=is_descending, few=self.few), True
+
+    def render_failure(self, record: Message):
+        return failure_text(record)
 
 
 class BatchTable(FastRowsTable):

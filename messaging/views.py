@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -13,12 +15,14 @@ from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, get_scoped_or_404, role_required
 from accounts.columns import narrowed_to_few
+from accounts.exports import export_name, stream_csv, xlsx_response
 from accounts.models import Role, Sender
 from messaging import selectors, services
 from messaging.filters import BatchFilter, MessageFilter
 from messaging.forms import CancelBatchForm, SendForm
 from messaging.models import Trigger
 from messaging.statuses import STATUS_MEANINGS, MessageStatus, failure_meaning
+from messaging.tables import BatchTable, MessageTable, by_request_time, failure_text
 
 PAGE_SIZE = 50
 # A search or a batch of up to this many messages (a search or filter of batches)
@@ -50,7 +54,27 @@ def index(request: ActorRequest) -> HttpResponse:
     )
     # Other columns than the request time sort a search's or a batch's messages.
     sortable = narrowed_to_few(filterset, "q", "batch", limit=SORT_LIMIT)
-    table = _paged(request, filterset.qs, "messages", sortable=sortable, few=sortable)
+    rows = filterset.qs.select_related("sender", "batch")
+    if export := _export(
+        request,
+        by_request_time(rows, few=sortable),
+        stem="messages",
+        header=MESSAGES_HEADER,
+        row=lambda m: [
+            m.requested_at.isoformat(),
+            m.subscriber,
+            m.get_direction_display(),
+            m.sender.address,
+            m.get_status_display(),
+            failure_text(m) if m.failure_code or m.failure_category else "",
+            m.template,
+            m.label,
+            m.batch.public_id if m.batch else "",
+            m.provider_message_id or "",
+        ],
+    ):
+        return export
+    table = _paged(request, rows, "messages", sortable=sortable, few=sortable)
     context = {
         "filter": filterset,
         "table": table,
@@ -58,14 +82,56 @@ def index(request: ActorRequest) -> HttpResponse:
         "search_problem": filterset.search_problem,
         "can_send": request.actor.is_supervisor,
         "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
+        **_export_links(request),
     }
     template = "messaging/messages.html#results" if request.htmx else "messaging/messages.html"
     return render(request, template, context)
 
 
-def _paged(request: ActorRequest, queryset, kind: str, **options):
-    from messaging.tables import BatchTable, MessageTable
+MESSAGES_HEADER = [
+    "Requested",
+    "Customer",
+    "Direction",
+    "Sender",
+    "Status",
+    "Reason",
+    "Template",
+    "Label",
+    "Batch",
+    "Provider id",
+]
+BATCHES_HEADER = [
+    "Batch",
+    "Created",
+    "Sender",
+    "How",
+    "File name",
+    "Template",
+    "Label",
+    "Scheduled",
+    "Messages",
+    "Status",
+    "Created by",
+]
 
+
+def _export(request: ActorRequest, rows, *, stem: str, header: list[str], row):
+    """The list as a CSV (streamed) or XLSX download when ``_export`` asks for one:
+    every row the filters leave, in the list's default order, not one page."""
+    export = request.GET.get("_export")
+    if export not in ("csv", "xlsx"):
+        return None
+    data = (row(obj) for obj in rows.iterator(chunk_size=5000))
+    name = export_name(stem, export)
+    return stream_csv(name, header, data) if export == "csv" else xlsx_response(name, header, data)
+
+
+def _export_links(request: ActorRequest) -> dict[str, str]:
+    query = urlencode({k: v for k, v in request.GET.items() if k not in ("page", "_export")})
+    return {"export_csv": f"?{query}&_export=csv", "export_xlsx": f"?{query}&_export=xlsx"}
+
+
+def _paged(request: ActorRequest, queryset, kind: str, **options):
     table = (MessageTable if kind == "messages" else BatchTable)(queryset, **options)
     # LazyPaginator: no COUNT(*) over millions of messages on every page.
     RequestConfig(
@@ -79,6 +145,26 @@ def _paged(request: ActorRequest, queryset, kind: str, **options):
 def batches(request: ActorRequest) -> HttpResponse:
     filterset = BatchFilter(request.GET or None, queryset=selectors.batches_for(request.actor))
     sortable = narrowed_to_few(filterset, "q", "status", "file_name", limit=SORT_LIMIT)
+    if export := _export(
+        request,
+        filterset.qs.order_by("-created_at", "-id"),
+        stem="batches",
+        header=BATCHES_HEADER,
+        row=lambda b: [
+            b.public_id,
+            b.created_at.isoformat(),
+            b.sender.address,
+            b.get_trigger_display(),
+            b.file_name,
+            b.template,
+            b.label,
+            b.scheduled_at.isoformat() if b.scheduled_at else "",
+            b.message_count,
+            b.get_status_display(),
+            b.created_by_name,
+        ],
+    ):
+        return export
     table = _paged(request, filterset.qs, "batches", sortable=sortable)
     context = {
         "filter": filterset,
@@ -86,6 +172,7 @@ def batches(request: ActorRequest) -> HttpResponse:
         "has_rows": len(table.page.object_list) > 0,
         "can_send": request.actor.is_supervisor,
         "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
+        **_export_links(request),
     }
     template = "messaging/batches.html#results" if request.htmx else "messaging/batches.html"
     return render(request, template, context)

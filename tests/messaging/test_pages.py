@@ -245,3 +245,38 @@ def test_the_batches_list_searches_by_id_label_and_file_and_sorts_a_searchs_batc
     monkeypatch.setattr("messaging.views.SORT_LIMIT", 1)
     html, _ = listed({"q": "l", "sort": "-message_count"})
     assert 'data-testid="sort-limit"' in html
+
+
+def test_the_messages_and_batches_lists_export_every_row_their_filters_leave(
+    login, agent, make_batch, other_agent
+):
+    """Not one page: every matching row, newest first, as CSV (streamed) or XLSX;
+    a label a spreadsheet would run as a formula is neutralised."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    first = make_batch(["+14155550101", "+14155550102"], label="=HYPERLINK(1)")
+    second = make_batch(["+14155550103"], label="July")
+    client = login(agent)
+
+    response = client.get(reverse("messaging:index"), {"q": "41555501", "_export": "csv"})
+    assert response["Content-Disposition"].startswith('attachment; filename="messages-')
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode()[1:])))
+    assert rows[0][:5] == ["Requested", "Customer", "Direction", "Sender", "Status"]
+    assert [row[1] for row in rows[1:]] == ["+14155550103", "+14155550102", "+14155550101"]
+    assert [row[8] for row in rows[1:]] == [second.public_id] + [first.public_id] * 2
+    assert rows[2][7] == "'=HYPERLINK(1)"
+
+    response = client.get(reverse("messaging:batches"), {"q": "july", "_export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][:3] == ["Batch", "Created", "Sender"]
+    assert [row[0] for row in values[1:]] == [second.public_id]
+
+    # The page links to both, with its filters; another organization exports nothing.
+    html = client.get(reverse("messaging:batches"), {"q": "july", "page": "2"}).content.decode()
+    assert "?q=july&amp;_export=csv" in html and "?q=july&amp;_export=xlsx" in html
+    response = login(other_agent).get(reverse("messaging:batches"), {"_export": "csv"})
+    assert len(b"".join(response.streaming_content).decode().splitlines()) == 1
