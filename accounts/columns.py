@@ -8,7 +8,9 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import Model
 from django.urls import get_script_prefix, reverse
 from django.utils import dateformat, timezone
+from django.utils.encoding import force_str
 from django.utils.formats import localize
+from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
@@ -28,7 +30,10 @@ class LocalTimeColumn(Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value):
-        return dateformat.format(timezone.localtime(value), self.format)
+        local = timezone.localtime(value)
+        if self.format == "Y-m-d H:i T":  # every list's format: strftime, 5x faster
+            return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        return dateformat.format(local, self.format)
 
 
 class SortSwitch:
@@ -105,6 +110,7 @@ class _CellPlan:
         self.wants = set(inspect.signature(self.render).parameters)
         self.localize = column.localize
         self.display = None  # "get_<field>_display", decided on the first record
+        self.labels = {}  # the field's choices, what get_<field>_display looks up
         self.attrs_html = None
 
     def value(self, record):
@@ -118,10 +124,16 @@ class _CellPlan:
                     field = None
                 display = f"get_{remainder}_display"
                 if getattr(field, "choices", ()) and hasattr(penultimate, display):
-                    self.display = remainder
+                    self.display = field.attname
+                    self.labels = {
+                        make_hashable(value): force_str(label, strings_only=True)
+                        for value, label in field.flatchoices
+                    }
         if self.display:
+            # As get_<field>_display, with the choices looked up once per table.
             penultimate, _ = self.accessor.penultimate(record)
-            return getattr(penultimate, f"get_{self.display}_display")()
+            raw = getattr(penultimate, self.display)
+            return self.labels.get(make_hashable(raw), force_str(raw, strings_only=True))
         try:
             return self.accessor.resolve(record)
         except Exception:

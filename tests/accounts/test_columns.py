@@ -1,0 +1,41 @@
+"""accounts.columns: the fast paths render what Django's own formatting does."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.utils import dateformat, timezone
+
+from accounts.columns import LocalTimeColumn
+
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Europe/Madrid", "Asia/Kolkata"])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC),  # New York, the minute before DST
+        dt.datetime(2026, 3, 8, 7, 0, tzinfo=UTC),  # and the minute it starts
+        dt.datetime(2026, 10, 24, 23, 30, tzinfo=UTC),  # Madrid, before the hour that repeats
+        dt.datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC),  # a new year somewhere
+        dt.datetime(1999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ],
+)
+def test_local_time_is_what_the_date_filter_gives(zone, moment):
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        expected = dateformat.format(timezone.localtime(moment), "Y-m-d H:i T")
+        assert LocalTimeColumn().render(moment) == expected
+        # Another format goes through Django's formatting.
+        assert LocalTimeColumn(format="d/m/Y").render(moment) == dateformat.format(
+            timezone.localtime(moment), "d/m/Y"
+        )
+
+
+def test_the_hour_that_repeats_says_which_it_is():
+    """Django's date filter leaves the zone out of an ambiguous time; the column keeps
+    it, so the two 02:30 of the night summer time ends read apart."""
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Madrid")):
+        first = LocalTimeColumn().render(dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+        second = LocalTimeColumn().render(dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+    assert (first, second) == ("2026-10-25 02:30 CEST", "2026-10-25 02:30 CET")
