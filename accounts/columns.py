@@ -27,13 +27,32 @@ class LocalTimeColumn(Column):
 
     def __init__(self, *args, format: str = "Y-m-d H:i T", **kwargs):  # noqa: A002 (as DateTimeColumn)
         self.format = format
+        self.strftime = _as_strftime(format)
         super().__init__(*args, **kwargs)
 
     def render(self, value):
         local = timezone.localtime(value)
-        if self.format == "Y-m-d H:i T":  # every list's format: strftime, 5x faster
-            return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-        return dateformat.format(local, self.format)
+        if self.strftime is None:
+            return dateformat.format(local, self.format)
+        return local.strftime(self.strftime)  # 5x faster than Django's formatter
+
+
+# The date format characters the lists use, as strftime (%Z: the zone's abbreviation).
+_STRFTIME = {"Y": "%Y", "m": "%m", "d": "%d", "H": "%H", "i": "%M", "s": "%S", "T": "%Z"}
+
+
+def _as_strftime(format: str) -> str | None:  # noqa: A002
+    """``format`` (Django's date format) as a strftime format, or None when it has
+    characters other than those of ``_STRFTIME`` and separators."""
+    parts = []
+    for char in format:
+        if char in _STRFTIME:
+            parts.append(_STRFTIME[char])
+        elif char in " -:/.,":
+            parts.append(char)
+        else:
+            return None
+    return "".join(parts)
 
 
 class SortSwitch:

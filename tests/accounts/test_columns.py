@@ -24,12 +24,10 @@ UTC = dt.UTC
 )
 def test_local_time_is_what_the_date_filter_gives(zone, moment):
     with timezone.override(zoneinfo.ZoneInfo(zone)):
-        expected = dateformat.format(timezone.localtime(moment), "Y-m-d H:i T")
-        assert LocalTimeColumn().render(moment) == expected
-        # Another format goes through Django's formatting.
-        assert LocalTimeColumn(format="d/m/Y").render(moment) == dateformat.format(
-            timezone.localtime(moment), "d/m/Y"
-        )
+        local = timezone.localtime(moment)
+        for format in ("Y-m-d H:i T", "Y-m-d H:i:s", "d/m/Y", "N j, Y, P"):  # noqa: A001
+            expected = dateformat.format(local, format)
+            assert LocalTimeColumn(format=format).render(moment) == expected
 
 
 def test_the_hour_that_repeats_says_which_it_is():
