@@ -4,10 +4,8 @@ lead ``ticket_queue_idx`` with."""
 import re
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from tests.plans import prefer_indexes
+from tests.plans import page_plans
 
 MINE = re.compile(r'"contacts_ticket"\."assignee_id" = \d')
 
@@ -21,19 +19,10 @@ def test_platform_staff_read_every_organizations_queues_along_an_index(
 ):
     """Without ``ticket_open_queue_idx`` each of these pages counted and sorted every
     ticket of the platform (303, 211 and 131 ms at 1M tickets)."""
-    plans = []
-    with connection.cursor() as cursor:
-        prefer_indexes(cursor)
-        with CaptureQueriesContext(connection) as queries:
-            assert login(staff).get(path).status_code == 200
-        # A queue's list or the counts; "my tickets" has the assignee's own index.
-        reads = [
-            q["sql"]
-            for q in queries
-            if 'FROM "contacts_ticket"' in q["sql"] and not MINE.search(q["sql"])
-        ]
-        assert reads, [q["sql"] for q in queries]
-        for sql in reads:
-            cursor.execute(f"EXPLAIN {sql}")
-            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    # A queue's list or the counts; "my tickets" has the assignee's own index.
+    plans = page_plans(
+        login(staff),
+        path,
+        reads=lambda sql: 'FROM "contacts_ticket"' in sql and not MINE.search(sql),
+    )
     assert all("ticket_open_queue_idx" in plan for plan in plans), plans

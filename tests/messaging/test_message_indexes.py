@@ -3,10 +3,9 @@ cascades), and none has a second single-column index that only costs writes."""
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from messaging.models import Message
-from tests.plans import prefer_indexes
+from tests.plans import page_plans, prefer_indexes
 
 
 @pytest.mark.django_db
@@ -35,20 +34,11 @@ def test_platform_staff_read_every_organizations_messages_along_an_index(
     from messaging.services import create_batch
 
     create_batch(organization=org, sender=sender, subscribers=["+14155550101"], text="Hi")
-    plans = []
-    with connection.cursor() as cursor:
-        prefer_indexes(cursor)
-        with CaptureQueriesContext(connection) as queries:
-            assert login(staff).get(path).status_code == 200
-        listing = [
-            q["sql"]
-            for q in queries
-            if 'FROM "messaging_message"' in q["sql"] and "LIMIT" in q["sql"]
-        ]
-        assert listing, [q["sql"] for q in queries]
-        for sql in listing:
-            cursor.execute(f"EXPLAIN {sql}")
-            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    plans = page_plans(
+        login(staff),
+        path,
+        reads=lambda sql: 'FROM "messaging_message"' in sql and "LIMIT" in sql,
+    )
     assert any("message_recent_idx" in plan for plan in plans), plans
 
 
@@ -100,18 +90,14 @@ def test_a_short_search_newest_first_is_not_walked_along_the_newest_first_index(
     from messaging.services import create_batch
 
     create_batch(organization=org, sender=sender, subscribers=["+14155550101"], text="Hi")
-    with connection.cursor() as cursor:
-        prefer_indexes(cursor)
-        with CaptureQueriesContext(connection) as queries:
-            assert login(agent).get("/messaging/", {"q": "41555501"}).status_code == 200
-        pages = [
-            q["sql"]
-            for q in queries
-            if 'FROM "messaging_message"' in q["sql"] and "ORDER BY" in q["sql"]
-        ]
-        assert len(pages) == 1, [q["sql"] for q in queries]
-        cursor.execute(f"EXPLAIN {pages[0]}")
-        plan = [row[0].strip() for row in cursor.fetchall()]
+    plans = page_plans(
+        login(agent),
+        "/messaging/",
+        {"q": "41555501"},
+        reads=lambda sql: 'FROM "messaging_message"' in sql and "ORDER BY" in sql,
+    )
+    assert len(plans) == 1, plans
+    plan = [line.strip() for line in plans[0].splitlines()]
     assert plan[0].startswith("Limit") and plan[1].startswith("->  Sort"), plan
     assert plan[2].startswith("Sort Key: (COALESCE(messaging_message.requested_at"), plan
 
@@ -137,15 +123,10 @@ def test_the_batches_list_reads_along_an_index(request, login, org, sender, user
         trigger="file",
         file_name="july.csv",
     )
-    with connection.cursor() as cursor:
-        prefer_indexes(cursor)
-        with CaptureQueriesContext(connection) as queries:
-            client = login(request.getfixturevalue(user))
-            assert client.get("/handoff/batches/", params).status_code == 200
-        reads = [q["sql"] for q in queries if 'FROM "messaging_batch"' in q["sql"]]
-        assert reads, [q["sql"] for q in queries]
-        plans = []
-        for sql in reads:
-            cursor.execute(f"EXPLAIN {sql}")
-            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    plans = page_plans(
+        login(request.getfixturevalue(user)),
+        "/handoff/batches/",
+        params,
+        reads=lambda sql: 'FROM "messaging_batch"' in sql,
+    )
     assert all(index in plan for plan in plans), plans
