@@ -81,6 +81,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Django's form templates, with select boxes built in Python (accounts.rendering).
+FORM_RENDERER = "accounts.rendering.FastSelectRenderer"
 
 TEMPLATES = [
     {
