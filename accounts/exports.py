@@ -6,11 +6,14 @@ Shared by every app's list pages; lives in the lowest app so all may import it.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import urlencode
 
+from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
+FORMATS = ("csv", "xlsx")
 # Cells a spreadsheet would run as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 100_000
@@ -67,3 +70,28 @@ def xlsx_response(filename: str, header: list[str], rows: Iterable[list]) -> Htt
 
 def export_name(stem: str, extension: str) -> str:
     return f"{stem}-{timezone.now():%Y%m%d-%H%M}.{extension}"
+
+
+def export_response(
+    request, *, stem: str, header: list[str], rows: Iterable, row: Callable[..., list]
+) -> HttpResponse | None:
+    """The download a list page's ``?_export=csv|xlsx`` asks for, or None for the page.
+
+    ``rows``: every row the page's filters leave, in the page's default order (not one
+    page); a queryset is read in chunks. ``row`` turns one into the cells of ``header``.
+    """
+    export = request.GET.get("_export")
+    if export not in FORMATS:
+        return None
+    if isinstance(rows, QuerySet):
+        rows = rows.iterator(chunk_size=5000)
+    data = (row(obj) for obj in rows)
+    name = export_name(stem, export)
+    return stream_csv(name, header, data) if export == "csv" else xlsx_response(name, header, data)
+
+
+def export_links(params, **extra) -> dict[str, str]:
+    """``export_csv`` and ``export_xlsx``: the page's own query (its filters, ``extra``
+    added, without the page number) asking for each download."""
+    query = {k: v for k, v in params.items() if k not in ("page", "_export")} | extra
+    return {f"export_{fmt}": "?" + urlencode({**query, "_export": fmt}) for fmt in FORMATS}

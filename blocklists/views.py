@@ -15,7 +15,7 @@ from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required, sender_for
 from accounts.columns import narrowed_to_few
-from accounts.exports import export_name, stream_csv, xlsx_response
+from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
 from accounts.normalization import normalize_email, normalize_phone
 from blocklists import interceptions as service_interceptions
@@ -66,24 +66,20 @@ def blocklist(request: ActorRequest) -> HttpResponse:
         request.GET or None, queryset=entries_for_sender(sender), sender=sender
     )
     entries = filterset.qs
-    export = request.GET.get("_export")
-    if export in ("csv", "xlsx"):
-        rows = (
-            [
-                e.subscriber,
-                e.get_reason_display(),
-                e.get_source_display(),
-                e.excluded_at.isoformat(),
-                e.added_by.get_username() if e.added_by else "",
-            ]
-            for e in entries.select_related("added_by")
-            .order_by("-excluded_at", "-id")
-            .iterator(chunk_size=5000)
-        )
-        name = export_name(f"blocklist-{sender.address}", export)
-        if export == "csv":
-            return stream_csv(name, EXPORT_HEADER, rows)
-        return xlsx_response(name, EXPORT_HEADER, rows)
+    if export := export_response(
+        request,
+        stem=f"blocklist-{sender.address}",
+        header=EXPORT_HEADER,
+        rows=entries.select_related("added_by").order_by("-excluded_at", "-id"),
+        row=lambda e: [
+            e.subscriber,
+            e.get_reason_display(),
+            e.get_source_display(),
+            e.excluded_at.isoformat(),
+            e.added_by.get_username() if e.added_by else "",
+        ],
+    ):
+        return export
 
     # Reason and source sort the entries of a search only (no index keeps them in order).
     sortable = narrowed_to_few(filterset, "q", limit=SORT_LIMIT)
@@ -92,8 +88,6 @@ def blocklist(request: ActorRequest) -> HttpResponse:
     RequestConfig(
         request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
     ).configure(table)
-    query = request.GET.copy()
-    query.pop("page", None)
     context.update(
         {
             "sender": sender,
@@ -103,9 +97,7 @@ def blocklist(request: ActorRequest) -> HttpResponse:
             "search_problem": filterset.search_problem,
             "searched": (request.GET.get("q") or "").strip(),
             "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
-            "export_csv": "?" + urlencode({**query.dict(), "sender": sender.pk, "_export": "csv"}),
-            "export_xlsx": "?"
-            + urlencode({**query.dict(), "sender": sender.pk, "_export": "xlsx"}),
+            **export_links(request.GET, sender=sender.pk),
             "can_add": request.actor.is_supervisor,
         }
     )

@@ -15,7 +15,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
-from accounts.exports import export_name, stream_csv, xlsx_response
+from accounts.exports import export_links, export_response
 from accounts.models import Role
 from contacts import selectors, services
 from contacts.filters import ContactFilter
@@ -79,24 +79,22 @@ def index(request: ActorRequest) -> HttpResponse:
         country=country,
     )
     contacts = filterset.qs
-    export = request.GET.get("_export")
-    if export in ("csv", "xlsx"):
-        rows = (
-            [
-                c.name,
-                c.phone,
-                c.email,
-                c.whatsapp,
-                "yes" if c.blocked else "no",
-                c.blocked_at.isoformat() if c.blocked_at else "",
-                c.blocked_reason,
-            ]
-            for c in contacts.order_by("name", "id").iterator(chunk_size=5000)
-        )
-        name = export_name(f"contacts-{tab}", export)
-        if export == "csv":
-            return stream_csv(name, EXPORT_HEADER, rows)
-        return xlsx_response(name, EXPORT_HEADER, rows)
+    if export := export_response(
+        request,
+        stem=f"contacts-{tab}",
+        header=EXPORT_HEADER,
+        rows=contacts.order_by("name", "id"),
+        row=lambda c: [
+            c.name,
+            c.phone,
+            c.email,
+            c.whatsapp,
+            "yes" if c.blocked else "no",
+            c.blocked_at.isoformat() if c.blocked_at else "",
+            c.blocked_reason,
+        ],
+    ):
+        return export
 
     here = request.get_full_path()
     table = ContactTable(
@@ -108,16 +106,12 @@ def index(request: ActorRequest) -> HttpResponse:
         exclude=() if tab == "blocked" else ("blocked_at",),
     )
     _paginate(request, table)
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("_export", None)
     context = {
         "tab": tab,
         "filter": filterset,
         "table": table,
         "searched": (request.GET.get("q") or "").strip(),
-        "export_csv": "?" + urlencode({**query.dict(), "_export": "csv"}),
-        "export_xlsx": "?" + urlencode({**query.dict(), "_export": "xlsx"}),
+        **export_links(request.GET),
     }
     template = "contacts/list.html#results" if request.htmx else "contacts/list.html"
     return render(request, template, context)

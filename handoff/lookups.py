@@ -6,7 +6,6 @@ import django_filters
 import django_tables2 as tables
 from django import forms
 from django.utils.html import format_html
-from django.utils.http import urlencode
 
 from accounts.access import Actor
 from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
@@ -16,6 +15,7 @@ from handoff.selectors import read_number
 from messaging.counts import within_counted_hours
 from messaging.models import Direction, Message, MessageCount
 from messaging.statuses import MessageStatus
+from messaging.tables import by_request_time
 
 
 class MessageLookupFilter(django_filters.FilterSet):
@@ -145,9 +145,4 @@ class MessageLookupTable(FastRowsTable):
         return value
 
     def order_requested_at(self, queryset, is_descending):
-        prefix = "-" if is_descending else ""
-        return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True
-
-
-def lookup_query_string(params) -> str:
-    return urlencode({k: v for k, v in params.items() if k != "page"})
+        return by_request_time(queryset, descending=is_descending), True

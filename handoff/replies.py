@@ -12,6 +12,7 @@ from handoff.days import DayFilter
 from handoff.selectors import read_number
 from handoff.status import with_template_or_label
 from messaging.models import Direction, Message
+from messaging.tables import by_request_time
 
 
 def with_last_label(queryset):
@@ -80,5 +81,4 @@ class ReplyTable(FastRowsTable):
         return value or "—"
 
     def order_requested_at(self, queryset, is_descending):
-        prefix = "-" if is_descending else ""
-        return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True
+        return by_request_time(queryset, descending=is_descending), True

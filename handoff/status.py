@@ -21,6 +21,7 @@ from handoff.selectors import read_number
 from messaging.counts import counts_by_status, floor_hour, within_counted_hours
 from messaging.models import Batch, Message, MessageCount, TemplateCount
 from messaging.statuses import MessageStatus
+from messaging.tables import by_request_time
 
 WINDOW_DAYS = 30
 SMS_KINDS = [SenderKind.SMS_SHORT_CODE, SenderKind.SMS_LONG_CODE]
@@ -240,5 +241,4 @@ class SmsStatusTable(FastRowsTable):
         return ""
 
     def order_requested_at(self, queryset, is_descending):
-        prefix = "-" if is_descending else ""
-        return queryset.order_by(f"{prefix}requested_at", f"{prefix}id"), True
+        return by_request_time(queryset, descending=is_descending), True

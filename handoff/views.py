@@ -9,13 +9,12 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
-from accounts.exports import export_name, stream_csv, xlsx_response
+from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
 from handoff.dashboard import dashboard
 from handoff.lookups import (
     MessageLookupFilter,
     MessageLookupTable,
-    lookup_query_string,
     within_matching_hours,
 )
 from handoff.replies import ReplyFilter, ReplyTable, with_last_label
@@ -70,25 +69,20 @@ def _list_page(
     ``row`` turns one object into the exported cells, in ``header`` order. ``rows``:
     what the table lists, when narrowed beyond ``filterset.qs``; the export is the same.
     """
-    export = request.GET.get("_export")
-    if export in ("csv", "xlsx"):
-        rows = filterset.qs if rows is None else rows
-        data = (row(obj) for obj in rows.order_by(*ordering).iterator(chunk_size=5000))
-        name = export_name(export_stem, export)
-        if export == "csv":
-            return stream_csv(name, header, data)
-        return xlsx_response(name, header, data)
+    listed = filterset.qs if rows is None else rows
+    if export := export_response(
+        request, stem=export_stem, header=header, rows=listed.order_by(*ordering), row=row
+    ):
+        return export
     RequestConfig(request, paginate={"paginator_class": LazyPaginator, "per_page": 50}).configure(
         table
     )
-    query = lookup_query_string(request.GET)
     context = {
         "filter": filterset,
         "table": table,
         "has_rows": len(table.page.object_list) > 0,
         "number_problem": getattr(filterset, "number_problem", None),
-        "export_csv": f"?{query}&_export=csv",
-        "export_xlsx": f"?{query}&_export=xlsx",
+        **export_links(request.GET),
         **(extra or {}),
     }
     return render(request, f"{template}#results" if request.htmx else template, context)
@@ -107,23 +101,23 @@ def block_list(request: ActorRequest) -> HttpResponse:
     """Is this customer blocked from receiving our messages, where, why, and how to undo it?"""
     lookup = read_number(request.GET.get("number", ""), _country(request))
     status = block_status(request.actor, lookup.value) if lookup.value else None
-    export = request.GET.get("_export")
-    if status is not None and export in ("csv", "xlsx"):
-        rows = [
-            [
+    if status is not None and (
+        export := export_response(
+            request,
+            stem=f"block-list-{lookup.value}",
+            header=BLOCK_LIST_HEADER,
+            rows=status.entries,
+            row=lambda e: [
                 e.sender.address,
                 e.subscriber,
                 e.excluded_at.isoformat(),
                 e.get_reason_display(),
                 e.get_source_display(),
                 e.added_by.get_username() if e.added_by else "",
-            ]
-            for e in status.entries
-        ]
-        name = export_name(f"block-list-{lookup.value}", export)
-        if export == "csv":
-            return stream_csv(name, BLOCK_LIST_HEADER, rows)
-        return xlsx_response(name, BLOCK_LIST_HEADER, rows)
+            ],
+        )
+    ):
+        return export
     context = {"lookup": lookup, "status": status}
     template = "handoff/block_list.html#results" if request.htmx else "handoff/block_list.html"
     return render(request, template, context)

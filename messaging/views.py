@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +13,7 @@ from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, get_scoped_or_404, role_required
 from accounts.columns import narrowed_to_few
-from accounts.exports import export_name, stream_csv, xlsx_response
+from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
 from messaging import selectors, services
 from messaging.filters import BatchFilter, MessageFilter
@@ -55,9 +53,9 @@ def index(request: ActorRequest) -> HttpResponse:
     # Other columns than the request time sort a search's or a batch's messages.
     sortable = narrowed_to_few(filterset, "q", "batch", limit=SORT_LIMIT)
     rows = filterset.qs.select_related("sender", "batch")
-    if export := _export(
+    if export := export_response(
         request,
-        by_request_time(rows, few=sortable),
+        rows=by_request_time(rows, few=sortable),
         stem="messages",
         header=MESSAGES_HEADER,
         row=lambda m: [
@@ -82,7 +80,7 @@ def index(request: ActorRequest) -> HttpResponse:
         "search_problem": filterset.search_problem,
         "can_send": request.actor.is_supervisor,
         "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
-        **_export_links(request),
+        **export_links(request.GET),
     }
     template = "messaging/messages.html#results" if request.htmx else "messaging/messages.html"
     return render(request, template, context)
@@ -115,22 +113,6 @@ BATCHES_HEADER = [
 ]
 
 
-def _export(request: ActorRequest, rows, *, stem: str, header: list[str], row):
-    """The list as a CSV (streamed) or XLSX download when ``_export`` asks for one:
-    every row the filters leave, in the list's default order, not one page."""
-    export = request.GET.get("_export")
-    if export not in ("csv", "xlsx"):
-        return None
-    data = (row(obj) for obj in rows.iterator(chunk_size=5000))
-    name = export_name(stem, export)
-    return stream_csv(name, header, data) if export == "csv" else xlsx_response(name, header, data)
-
-
-def _export_links(request: ActorRequest) -> dict[str, str]:
-    query = urlencode({k: v for k, v in request.GET.items() if k not in ("page", "_export")})
-    return {"export_csv": f"?{query}&_export=csv", "export_xlsx": f"?{query}&_export=xlsx"}
-
-
 def _paged(request: ActorRequest, queryset, kind: str, **options):
     table = (MessageTable if kind == "messages" else BatchTable)(queryset, **options)
     # LazyPaginator: no COUNT(*) over millions of messages on every page.
@@ -145,9 +127,9 @@ def _paged(request: ActorRequest, queryset, kind: str, **options):
 def batches(request: ActorRequest) -> HttpResponse:
     filterset = BatchFilter(request.GET or None, queryset=selectors.batches_for(request.actor))
     sortable = narrowed_to_few(filterset, "q", "status", "file_name", limit=SORT_LIMIT)
-    if export := _export(
+    if export := export_response(
         request,
-        filterset.qs.order_by("-created_at", "-id"),
+        rows=filterset.qs.order_by("-created_at", "-id"),
         stem="batches",
         header=BATCHES_HEADER,
         row=lambda b: [
@@ -172,7 +154,7 @@ def batches(request: ActorRequest) -> HttpResponse:
         "has_rows": len(table.page.object_list) > 0,
         "can_send": request.actor.is_supervisor,
         "sort_limit": None if sortable else f"{SORT_LIMIT:,}",
-        **_export_links(request),
+        **export_links(request.GET),
     }
     template = "messaging/batches.html#results" if request.htmx else "messaging/batches.html"
     return render(request, template, context)
