@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+from html import escape
 from urllib.parse import quote
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
@@ -11,7 +12,6 @@ from django.utils import dateformat, timezone
 from django.utils.encoding import force_str
 from django.utils.formats import localize
 from django.utils.hashable import make_hashable
-from django.utils.html import conditional_escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 from django_tables2 import Column, Table
@@ -114,7 +114,14 @@ class FastRowsTable(SortSwitch, Table):
 
 
 class _CellPlan:
-    """What ``BoundRow.get_cell`` works out for every cell, worked out once per column."""
+    """What ``BoundRow.get_cell`` works out for every cell, worked out once per column.
+
+    The common cases skip django-tables2's generic steps: a model field is read with
+    ``getattr`` (``Accessor.resolve`` tries ``record[name]`` first, an exception for
+    every model cell), a column without a render method returns its value as is, a
+    string is neither localised nor lazily escaped, and a ``LocalTimeColumn`` reads
+    the viewer's zone once per table. Anything else takes django-tables2's own path.
+    """
 
     def __init__(self, table: Table, bound_column):
         column = bound_column.column
@@ -123,14 +130,40 @@ class _CellPlan:
         self.bound_column = bound_column
         self.table = table
         self.accessor = Accessor(bound_column.accessor)
+        self.bits = tuple(self.accessor.bits)
         self.empty_values = column.empty_values
         self.default = bound_column.default
         self.render = bound_column.render
         self.wants = set(inspect.signature(self.render).parameters)
+        # The column's own render, which returns the value unchanged: nothing to call.
+        self.as_is = getattr(self.render, "__func__", None) is Column.render
+        self.zone = None
+        if (
+            isinstance(column, LocalTimeColumn)
+            and self.render == column.render
+            and column.strftime is not None
+        ):
+            self.zone = timezone.get_current_timezone()
+            self.strftime = column.strftime
         self.localize = column.localize
         self.display = None  # "get_<field>_display", decided on the first record
         self.labels = {}  # the field's choices, what get_<field>_display looks up
         self.attrs_html = None
+
+    def resolve(self, record, bits):
+        """``Accessor(bits).resolve(record)`` for models: attributes, no calls."""
+        current = record
+        for bit in bits:
+            if not isinstance(current, Model):
+                return Accessor(self.SEPARATOR.join(bits)).resolve(record)
+            current = getattr(current, bit)
+            if current is None:
+                break
+            if callable(current):
+                return Accessor(self.SEPARATOR.join(bits)).resolve(record)
+        return current
+
+    SEPARATOR = Accessor.SEPARATOR
 
     def value(self, record):
         if self.display is None:
@@ -148,13 +181,16 @@ class _CellPlan:
                         make_hashable(value): force_str(label, strings_only=True)
                         for value, label in field.flatchoices
                     }
-        if self.display:
-            # As get_<field>_display, with the choices looked up once per table.
-            penultimate, _ = self.accessor.penultimate(record)
-            raw = getattr(penultimate, self.display)
-            return self.labels.get(make_hashable(raw), force_str(raw, strings_only=True))
         try:
-            return self.accessor.resolve(record)
+            if self.display:
+                # As get_<field>_display, with the choices looked up once per table.
+                penultimate = self.resolve(record, self.bits[:-1])
+                raw = getattr(penultimate, self.display)
+                try:
+                    return self.labels.get(raw, force_str(raw, strings_only=True))
+                except TypeError:  # unhashable
+                    return self.labels.get(make_hashable(raw), force_str(raw, strings_only=True))
+            return self.resolve(record, self.bits)
         except Exception:
             return None
 
@@ -162,6 +198,10 @@ class _CellPlan:
         value = self.value(record)
         if value in self.empty_values:
             content = self.default
+        elif self.as_is:
+            content = value
+        elif self.zone is not None and getattr(value, "tzinfo", None) is not None:
+            content = value.astimezone(self.zone).strftime(self.strftime)
         else:
             offered = {
                 "value": value,
@@ -172,7 +212,9 @@ class _CellPlan:
                 "table": self.table,
             }
             content = self.render(**{name: offered[name] for name in self.wants})
-        if self.localize is True:
+        if isinstance(content, str):
+            pass  # what localize returns for a string
+        elif self.localize is True:
             content = localize(content, use_l10n=True)
         elif self.localize is False:
             content = localize(content, use_l10n=False)
@@ -182,7 +224,9 @@ class _CellPlan:
             column = self.bound_column
             column.current_value, column.current_record = content, record
             self.attrs_html = column.attrs["td"].as_html()
-        return f"<td {self.attrs_html}>{conditional_escape(content)}</td>"
+        html = getattr(content, "__html__", None)
+        text = html() if html is not None else escape(str(content))
+        return f"<td {self.attrs_html}>{text}</td>"
 
 
 SENTINEL = 918273645546372819
