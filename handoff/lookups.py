@@ -69,7 +69,8 @@ def within_matching_hours(actor: Actor, filterset: MessageLookupFilter, rows):
     (inbound messages that were delivered, a type the organization does not use) it
     read all 10M (1–2 s), and for a status the newest messages lack it read past all
     of them. The counts are exact (``messaging.MessageCount``); whole hours can only
-    add messages; with a channel they count its type's, a superset.
+    add messages; with a channel they count its type's, a superset. A channel alone
+    needs no counts: ``message_sender_newest_idx`` lists its messages newest first.
     """
     if filterset.value("customer_number") or not filterset.is_valid():
         return rows  # a number's messages are few, and an index finds them
@@ -78,9 +79,13 @@ def within_matching_hours(actor: Actor, filterset: MessageLookupFilter, rows):
         if filterset.value(name):
             narrow[field] = filterset.value(name)
     channel = filterset.value("channel")
-    if channel is not None and narrow.setdefault("channel", channel.kind) != channel.kind:
-        return rows.none()  # the type asked for is not the channel's
-    if not narrow:
+    if channel is not None:
+        if narrow.pop("channel", channel.kind) != channel.kind:
+            return rows.none()  # the type asked for is not the channel's
+        if not narrow:
+            return rows  # the channel's own index lists it newest first
+        narrow["channel"] = channel.kind
+    elif not narrow:
         return rows
     since = filterset.value("created_from")
     until = filterset.value("created_to")
