@@ -6,6 +6,7 @@ import django_filters
 import phonenumbers
 from django import forms
 
+from accounts.choices import ListedModelChoiceFilter
 from accounts.forms_base import BootstrapFormMixin
 from accounts.models import Organization, Sender
 from blocklists.models import ImportJob, ImportStatus, Reason
@@ -50,9 +51,7 @@ class ImportJobFilter(django_filters.FilterSet):
     """Filters of the import jobs list: status and sender (the organization's only)."""
 
     status = django_filters.ChoiceFilter(choices=ImportStatus.choices, empty_label="Any status")
-    sender = django_filters.ModelChoiceFilter(
-        queryset=Sender.objects.none(), empty_label="Any sender"
-    )
+    sender = ListedModelChoiceFilter(queryset=Sender.objects.none(), empty_label="Any sender")
 
     class Meta:
         model = ImportJob

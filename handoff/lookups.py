@@ -8,6 +8,7 @@ from django import forms
 from django.utils.html import format_html
 
 from accounts.access import Actor
+from accounts.choices import ListedModelChoiceFilter
 from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
 from accounts.models import Sender, SenderKind
 from handoff.days import DayFilter, day_end, day_start
@@ -20,7 +21,7 @@ from messaging.tables import by_request_time
 
 class MessageLookupFilter(django_filters.FilterSet):
     customer_number = django_filters.CharFilter(method="by_number", label="Customer number")
-    channel = django_filters.ModelChoiceFilter(
+    channel = ListedModelChoiceFilter(
         queryset=Sender.objects.none(), field_name="sender", label="Channel", empty_label="Any"
     )
     direction = django_filters.ChoiceFilter(choices=Direction.choices, empty_label="Any")

@@ -6,6 +6,7 @@ import re
 
 import django_filters
 
+from accounts.choices import ListedModelChoiceFilter
 from accounts.models import Sender, SenderKind
 from blocklists.selectors import interpret_search
 from messaging.models import Batch, Message
@@ -18,9 +19,7 @@ BATCH_ID = re.compile(r"B[A-HJ-NP-Z2-9]{10}")
 class MessageFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Customer number or email")
     status = django_filters.ChoiceFilter(choices=MessageStatus.choices, empty_label="Any status")
-    sender = django_filters.ModelChoiceFilter(
-        queryset=Sender.objects.none(), empty_label="Any sender"
-    )
+    sender = ListedModelChoiceFilter(queryset=Sender.objects.none(), empty_label="Any sender")
     batch = django_filters.CharFilter(field_name="batch__public_id", label="Batch id")
 
     class Meta:
