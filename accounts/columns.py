@@ -224,9 +224,18 @@ class _CellPlan:
             column = self.bound_column
             column.current_value, column.current_record = content, record
             self.attrs_html = column.attrs["td"].as_html()
-        html = getattr(content, "__html__", None)
-        text = html() if html is not None else escape(str(content))
-        return f"<td {self.attrs_html}>{text}</td>"
+        return f"<td {self.attrs_html}>{_escaped(content)}</td>"
+
+
+def _escaped(value) -> str:
+    html = getattr(value, "__html__", None)
+    return html() if html is not None else escape(str(value))
+
+
+def cell_html(format_string: str, *args) -> str:
+    """``format_html(format_string, *args)``, the same HTML without its lazy-string
+    wrappers (a third of the render methods' time on a 50-row page)."""
+    return mark_safe(format_string.format(*map(_escaped, args)))  # noqa: S308 (args escaped)
 
 
 SENTINEL = 918273645546372819

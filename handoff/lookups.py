@@ -5,11 +5,10 @@ from __future__ import annotations
 import django_filters
 import django_tables2 as tables
 from django import forms
-from django.utils.html import format_html
 
 from accounts.access import Actor
 from accounts.choices import ListedModelChoiceFilter
-from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
+from accounts.columns import FastRowsTable, LocalTimeColumn, cell_html, url_for_each
 from accounts.models import Sender, SenderKind
 from handoff.days import DayFilter, day_end, day_start
 from handoff.selectors import read_number
@@ -127,21 +126,19 @@ class MessageLookupTable(FastRowsTable):
 
     def render_subscriber(self, value):
         url = url_for_each("handoff:number", value)
-        return format_html(
-            '<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value
-        )
+        return cell_html('<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value)
 
-    def render_status(self, record):
-        return format_html(
+    def render_status(self, value, record):
+        return cell_html(
             '<a href="{}" hx-boost="false" title="{}">{}</a>',
             url_for_each("messaging:message", record.pk),
             record.status_meaning,
-            record.get_status_display(),
+            value,  # the status's label
         )
 
     def render_text(self, value, record):
         short = value if len(value) <= 60 else value[:57] + "…"
-        return format_html(
+        return cell_html(
             '<a class="text-body" href="{}" hx-boost="false">{}</a>',
             url_for_each("messaging:message", record.pk),
             short,

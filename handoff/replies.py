@@ -5,9 +5,8 @@ from __future__ import annotations
 import django_filters
 import django_tables2 as tables
 from django.db.models import OuterRef, Subquery
-from django.utils.html import format_html
 
-from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
+from accounts.columns import FastRowsTable, LocalTimeColumn, cell_html, url_for_each
 from handoff.days import DayFilter
 from handoff.selectors import read_number
 from handoff.status import with_template_or_label
@@ -73,9 +72,7 @@ class ReplyTable(FastRowsTable):
 
     def render_subscriber(self, value):
         url = url_for_each("handoff:number", value)
-        return format_html(
-            '<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value
-        )
+        return cell_html('<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value)
 
     def render_last_template(self, value):
         return value or "—"

@@ -10,10 +10,9 @@ from django import forms
 from django.db.models import Count, QuerySet, Value
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.html import format_html
 
 from accounts.access import Actor
-from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
+from accounts.columns import FastRowsTable, LocalTimeColumn, cell_html, url_for_each
 from accounts.models import SenderKind
 from blocklists.lookups import number_in
 from handoff.days import DayFilter, day_end, day_start
@@ -216,26 +215,24 @@ class SmsStatusTable(FastRowsTable):
         order_by = "-requested_at"
         attrs = {"class": "table table-hover table-sm align-middle", "id": "sms-status-table"}
 
-    def render_status(self, record):
+    def render_status(self, value, record):
         meaning = record.failure_meaning if (record.failure_code or record.failure_category) else ""
-        return format_html(
+        return cell_html(
             '<span title="{}">{}</span>{}',
             record.status_meaning,
-            record.get_status_display(),
-            format_html('<br><small class="text-body-secondary">{}</small>', meaning)
+            value,  # the status's label
+            cell_html('<br><small class="text-body-secondary">{}</small>', meaning)
             if meaning
             else "",
         )
 
     def render_subscriber(self, value):
         url = url_for_each("handoff:number", value)
-        return format_html(
-            '<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value
-        )
+        return cell_html('<a class="font-monospace" href="{}" hx-boost="false">{}</a>', url, value)
 
     def render_log(self, record):
         url = url_for_each("messaging:message", record.pk)
-        return format_html('<a href="{}" hx-boost="false">Send log</a>', url)
+        return cell_html('<a href="{}" hx-boost="false">Send log</a>', url)
 
     def value_log(self, record):
         return ""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.db.models.functions import Coalesce
-from django.utils.html import format_html
 
-from accounts.columns import FastRowsTable, LocalTimeColumn, url_for_each
+from accounts.columns import FastRowsTable, LocalTimeColumn, cell_html, url_for_each
 from messaging.models import Batch, Message
 
 
@@ -56,16 +55,18 @@ class MessageTable(FastRowsTable):
 
     def render_subscriber(self, record: Message, value):
         url = url_for_each("messaging:message", record.pk)
-        return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)
+        return cell_html('<a href="{}" hx-boost="false">{}</a>', url, value)
 
-    def render_status(self, record: Message):
-        return format_html(
-            '<span title="{}">{}</span>', record.status_meaning, record.get_status_display()
+    def render_status(self, value, record: Message):
+        return cell_html(
+            '<span title="{}">{}</span>',
+            record.status_meaning,
+            value,  # the status's label
         )
 
     def render_batch(self, record: Message, value):
         url = url_for_each("messaging:batch", value)
-        return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)
+        return cell_html('<a href="{}" hx-boost="false">{}</a>', url, value)
 
     def order_requested_at(self, queryset, is_descending):
         return by_request_time(queryset, descending=is_descending, few=self.few), True
@@ -109,4 +110,4 @@ class BatchTable(FastRowsTable):
 
     def render_public_id(self, value):
         url = url_for_each("messaging:batch", value)
-        return format_html('<a href="{}" hx-boost="false">{}</a>', url, value)
+        return cell_html('<a href="{}" hx-boost="false">{}</a>', url, value)

@@ -5,8 +5,11 @@ import zoneinfo
 
 import pytest
 from django.utils import dateformat, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
-from accounts.columns import LocalTimeColumn
+from accounts.columns import LocalTimeColumn, cell_html
 
 UTC = dt.UTC
 
@@ -37,3 +40,18 @@ def test_the_hour_that_repeats_says_which_it_is():
         first = LocalTimeColumn().render(dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
         second = LocalTimeColumn().render(dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
     assert (first, second) == ("2026-10-25 02:30 CEST", "2026-10-25 02:30 CET")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("+14155550101", 'He said "hi" & <left>'),
+        (mark_safe("<b>bold</b>"), "it's"),
+        (gettext_lazy("Delivered"), 12),
+        (None, 3.5),
+    ],
+)
+def test_cell_html_is_format_html(args):
+    template = '<a href="{}" title="{}">x</a>'
+    assert cell_html(template, *args) == format_html(template, *args)
+    assert isinstance(cell_html(template, *args), SafeString)
