@@ -274,24 +274,3 @@ def test_a_channel_alone_reads_no_hourly_counts(login, agent, history, long_code
         html = client.get(URL, {"channel": long_code.pk, "status": "delivered"}).content
     assert "No messages with these filters" in html.decode()
     assert [q for q in queries if "messaging_messagecount" in q["sql"]]
-
-
-def test_the_page_and_its_export_cost_the_same_queries_for_more_rows(login, agent, org, sender):
-    """The table loads only the columns it shows: a column it left in the database
-    would be loaded row by row, one query each."""
-    client = login(agent)
-
-    def queries_for(params):
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(URL, params)
-            if params.get("_export"):
-                b"".join(response.streaming_content)
-            else:
-                assert "No messages" not in response.content.decode()
-        return len(queries)
-
-    create_batch(organization=org, sender=sender, subscribers=[NUMBER], text="One")
-    few = [queries_for({}), queries_for({"_export": "csv"})]
-    create_batch(organization=org, sender=sender, subscribers=[OTHER, NUMBER], text="Two")
-    create_batch(organization=org, sender=sender, subscribers=[OTHER], text="Three")
-    assert [queries_for({}), queries_for({"_export": "csv"})] == few
