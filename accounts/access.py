@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
@@ -44,7 +45,10 @@ class Actor:
         """The actor for a logged-in user, or None when they belong nowhere."""
         if not getattr(user, "is_authenticated", False):
             return None
-        membership = Membership.objects.select_related("organization").filter(user=user).first()
+        if get_user_model().membership.is_cached(user):  # loaded with it (accounts.backends)
+            membership = getattr(user, "membership", None)
+        else:
+            membership = Membership.objects.select_related("organization").filter(user=user).first()
         is_staff = bool(user.is_staff or user.is_superuser)
         if membership is None and not is_staff:
             return None

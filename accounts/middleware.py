@@ -7,7 +7,7 @@ from accounts.access import Actor
 class ActorMiddleware:
     """Puts ``request.actor`` on every request and shows times in the viewer's zone.
 
-    One query per authenticated request (membership joined with organization).
+    The membership and its organization come with the user (accounts.backends).
     """
 
     def __init__(self, get_response):

@@ -53,7 +53,7 @@ def main() -> None:
     user = get_user_model().objects.get(username="scale-agent")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]  # as a login
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     headers = {

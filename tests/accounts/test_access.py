@@ -129,3 +129,23 @@ def test_other_organization_agent_never_sees_demo_objects(login, other_admin, se
     assert response.status_code == 200
     assert b"52811" not in response.content
     assert org.name.encode() not in response.content
+
+
+def test_who_is_asking_is_one_query_and_never_stale(login, agent, staff):
+    """The user, their membership and organization come in one query on every request
+    (accounts.backends), so a role changed a moment ago applies to the next page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(agent)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("handoff:index")).status_code == 200
+    membership_reads = [q["sql"] for q in queries if "accounts_membership" in q["sql"]]
+    assert len(membership_reads) == 1 and '"auth_user"' in membership_reads[0]
+    agent.membership.organization.name = "Renamed Ltd"
+    agent.membership.organization.save()
+    assert "Renamed Ltd" in client.get(reverse("handoff:index")).content.decode()
+    agent.membership.delete()
+    assert client.get(reverse("handoff:index")).status_code == 403
+    # Platform staff have no membership: still one query for who they are.
+    assert login(staff).get(reverse("handoff:index")).status_code == 200

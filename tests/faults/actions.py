@@ -15,6 +15,7 @@ import django
 
 
 def seed() -> dict:
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -30,7 +31,7 @@ def seed() -> dict:
     Membership.objects.create(user=user, organization=org, role=Role.AGENT)
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]  # as a login would
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return {"secret": secret, "sender_id": sender.pk, "session": session.session_key}
