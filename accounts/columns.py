@@ -74,6 +74,19 @@ class SortSwitch:
                     bound.column.orderable = False
 
 
+def loaded_fields(table_class: type[Table], *also: str) -> tuple[str, ...]:
+    """The model fields a table's columns show (their accessors) and ``also``, the
+    fields its render methods read: for ``QuerySet.only()``, so that a list loads no
+    column it does not show (a message's JSON logs, say)."""
+    model = table_class._meta.model
+    shown = []
+    for name, column in table_class.base_columns.items():
+        accessor = Accessor(column.accessor or name)
+        if accessor.get_field(model) is not None:
+            shown.append(str(accessor))
+    return (*shown, *also)
+
+
 def narrowed_to_few(filterset, *names: str, limit: int) -> bool:
     """Whether one of the filters ``names`` is set and leaves at most ``limit`` rows,
     counted no further than one more (``COUNT(*)`` over a ``LIMIT``): whether a long

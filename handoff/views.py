@@ -9,6 +9,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
+from accounts.columns import loaded_fields
 from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
 from handoff.dashboard import dashboard
@@ -43,20 +44,6 @@ LOOKUP_HEADER = [
     "Created At",
     "Updated At",
 ]
-
-# What the table and the export show: a message's batch, logs (JSON) and other
-# columns are left in the database (loading them took a third of the page's time).
-LOOKUP_FIELDS = (
-    "subscriber",
-    "sender__address",
-    "direction",
-    "channel",
-    "priority",
-    "status",
-    "text",
-    "requested_at",
-    "updated_at",
-)
 
 BLOCK_LIST_HEADER = ["Channel", "Customer Number", "Created At", "Reason", "Source", "Added by"]
 
@@ -148,7 +135,7 @@ def message_lookup(request: ActorRequest) -> HttpResponse:
             messages_for(request.actor)
             .select_related(None)
             .select_related("sender")
-            .only(*LOOKUP_FIELDS)
+            .only(*loaded_fields(MessageLookupTable))
         ),
         senders=senders,
         country=_country(request),
@@ -207,22 +194,6 @@ SMS_STATUS_HEADER = [
 ]
 
 
-# What the table and the export show (as LOOKUP_FIELDS).
-SMS_STATUS_FIELDS = (
-    "status",
-    "failure_code",
-    "failure_category",
-    "batch__created_by_name",
-    "segments",
-    "subscriber",
-    "template",
-    "requested_at",
-    "sent_at",
-    "receipt_at",
-    "updated_at",
-)
-
-
 def _iso(value) -> str:
     return value.isoformat() if value else ""
 
@@ -235,7 +206,7 @@ def sms_status(request: ActorRequest) -> HttpResponse:
         sms_in_window(messages_for(request.actor))
         .select_related(None)
         .select_related("batch")
-        .only(*SMS_STATUS_FIELDS)
+        .only(*loaded_fields(SmsStatusTable, "failure_code", "failure_category"))
     )
     filterset = SmsStatusFilter(
         request.GET or None,
