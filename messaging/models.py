@@ -210,7 +210,14 @@ class Message(models.Model):
         ]
         indexes = [
             # Support searches by number; the frequency guard counts by number and time.
-            models.Index(fields=["subscriber", "sent_at"], name="message_subscriber_sent_idx"),
+            # The organization rides along (INCLUDE): counting a search's matches up to
+            # the sort limit reads the index alone, not a heap page per match (a prefix
+            # of 100,000 matches: 89 -> 3 ms). SQLite leaves it out (models.W040).
+            models.Index(
+                fields=["subscriber", "sent_at"],
+                include=["organization"],
+                name="message_subscriber_org_idx",
+            ),
             # Lists are newest first, ties by id: every message of a batch has the
             # batch's request time, so without the id a page sorted the whole newest
             # batch first (15 ms per 30,000 messages; see newest_by_upper).
