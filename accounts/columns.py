@@ -93,14 +93,24 @@ def narrowed_to_few(filterset, *names: str, limit: int) -> bool:
     list is short enough to sort by a column no index keeps in order.
 
     A search the filterset could not read (its ``number_problem`` or
-    ``search_problem``) narrows nothing.
+    ``search_problem``) narrows nothing. A filterset's ``search_parts``, disjoint
+    alternatives of its search, are counted one by one.
     """
     rows = filterset.qs  # built first: building it is what finds a problem
     if getattr(filterset, "number_problem", None) or getattr(filterset, "search_problem", None):
         return False
     if not filterset.is_valid() or not any(filterset.form.cleaned_data.get(n) for n in names):
         return False
-    return rows.order_by()[: limit + 1].count() <= limit
+    parts = getattr(filterset, "search_parts", None)
+    if not parts:
+        return rows.order_by()[: limit + 1].count() <= limit
+    # The search's alternatives one at a time, each along its index (they are disjoint).
+    counted = 0
+    for part in parts:
+        counted += rows.filter(part).order_by()[: limit + 1 - counted].count()
+        if counted > limit:
+            return False
+    return True
 
 
 class FastRowsTable(SortSwitch, Table):

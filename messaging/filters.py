@@ -49,6 +49,7 @@ class MessageFilter(django_filters.FilterSet):
         if search.problem:
             self.search_problem = search.problem
             return queryset.none()
+        self.search_parts = search.range_parts("subscriber")  # see narrowed_to_few
         return queryset.filter(search.as_range_q("subscriber"))
 
 
