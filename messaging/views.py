@@ -72,7 +72,11 @@ def index(request: ActorRequest) -> HttpResponse:
         ],
     ):
         return export
-    table = _paged(request, rows, "messages", sortable=sortable, few=sortable)
+    # The page's senders and batches by two small queries after its 50 rows: joined,
+    # PostgreSQL looked up a sender for each of a campaign's 20,000 messages before it
+    # sorted them (/messaging/?batch=..., 43 ms of the query's 43).
+    listed = rows.select_related(None).prefetch_related("sender", "batch")
+    table = _paged(request, listed, "messages", sortable=sortable, few=sortable)
     context = {
         "filter": filterset,
         "table": table,

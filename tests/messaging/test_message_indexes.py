@@ -99,7 +99,7 @@ def test_a_short_search_newest_first_is_not_walked_along_the_newest_first_index(
     assert len(plans) == 1, plans
     plan = [line.strip() for line in plans[0].splitlines()]
     assert plan[0].startswith("Limit") and plan[1].startswith("->  Sort"), plan
-    assert plan[2].startswith("Sort Key: (COALESCE(messaging_message.requested_at"), plan
+    assert plan[2].startswith("Sort Key: (COALESCE(") and "requested_at" in plan[2], plan
 
 
 @pytest.mark.postgresql
