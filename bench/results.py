@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def command_line() -> str:
     script = Path(sys.argv[0]).resolve()
     with contextlib.suppress(ValueError):
         script = script.relative_to(REPO)
-    return " ".join([".venv/bin/python", str(script), *sys.argv[1:]])
+    return shlex.join([".venv/bin/python", str(script), *sys.argv[1:]])
 
 
 def record(operation: str, measure: str, handoff: str, comparison: str = "", **extra) -> None:
