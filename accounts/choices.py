@@ -68,9 +68,10 @@ class ListedModelChoiceField(filter_fields.ModelChoiceField):
             wanted = field.to_python(value)
         except ValidationError:
             wanted = None
-        for obj in self.listed():
-            if wanted is not None and getattr(obj, key) == wanted:
-                return obj
+        if wanted is not None:
+            for obj in self.listed():
+                if getattr(obj, key) == wanted:
+                    return obj
         raise ValidationError(
             self.error_messages["invalid_choice"],
             code="invalid_choice",

@@ -176,21 +176,6 @@ class _CellPlan:
         self.labels = {}  # the field's choices, what get_<field>_display looks up
         self.attrs_html = None
 
-    def resolve(self, record, bits):
-        """``Accessor(bits).resolve(record)`` for models: attributes, no calls."""
-        current = record
-        for bit in bits:
-            if not isinstance(current, Model):
-                return Accessor(self.SEPARATOR.join(bits)).resolve(record)
-            current = getattr(current, bit)
-            if current is None:
-                break
-            if callable(current):
-                return Accessor(self.SEPARATOR.join(bits)).resolve(record)
-        return current
-
-    SEPARATOR = Accessor.SEPARATOR
-
     def value(self, record):
         if self.display is None:
             self.display = ""
@@ -210,13 +195,13 @@ class _CellPlan:
         try:
             if self.display:
                 # As get_<field>_display, with the choices looked up once per table.
-                penultimate = self.resolve(record, self.bits[:-1])
+                penultimate = _resolve(record, self.bits[:-1])
                 raw = getattr(penultimate, self.display)
                 try:
                     return self.labels.get(raw, force_str(raw, strings_only=True))
                 except TypeError:  # unhashable
                     return self.labels.get(make_hashable(raw), force_str(raw, strings_only=True))
-            return self.resolve(record, self.bits)
+            return _resolve(record, self.bits)
         except Exception:
             return None
 
@@ -253,6 +238,21 @@ class _CellPlan:
         return f"<td {self.attrs_html}>{_escaped(content)}</td>"
 
 
+def _resolve(record, bits: tuple[str, ...]):
+    """``Accessor("__".join(bits)).resolve(record)``, by attributes while it meets
+    models and plain values; anything else (a dict, a callable) takes the Accessor."""
+    current = record
+    for bit in bits:
+        if not isinstance(current, Model):
+            return Accessor(Accessor.SEPARATOR.join(bits)).resolve(record)
+        current = getattr(current, bit)
+        if current is None:
+            break
+        if callable(current):
+            return Accessor(Accessor.SEPARATOR.join(bits)).resolve(record)
+    return current
+
+
 def _escaped(value) -> str:
     html = getattr(value, "__html__", None)
     return html() if html is not None else escape(str(value))
@@ -261,9 +261,8 @@ def _escaped(value) -> str:
 def cell_html(format_string: str, *args) -> str:
     """``format_html(format_string, *args)``, the same HTML without its lazy-string
     wrappers (a third of the render methods' time on a 50-row page)."""
-    return SafeString(
-        format_string.format(*map(_escaped, args))
-    )  # mark_safe, without its lazy wrapper
+    # SafeString: what mark_safe returns for a str, without its lazy-string wrapper.
+    return SafeString(format_string.format(*map(_escaped, args)))
 
 
 SENTINEL = 918273645546372819

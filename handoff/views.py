@@ -131,11 +131,8 @@ def message_lookup(request: ActorRequest) -> HttpResponse:
     senders = request.actor.scope(Sender.objects.all()).order_by("kind", "address")
     filterset = MessageLookupFilter(
         request.GET or None,
-        queryset=(
-            messages_for(request.actor)
-            .select_related(None)
-            .select_related("sender")
-            .only(*loaded_fields(MessageLookupTable))
+        queryset=messages_for(request.actor, related=("sender",)).only(
+            *loaded_fields(MessageLookupTable)
         ),
         senders=senders,
         country=_country(request),
@@ -202,11 +199,8 @@ def _iso(value) -> str:
 @role_required(Role.AGENT)
 def sms_status(request: ActorRequest) -> HttpResponse:
     """Outbound SMS of the last 30 days with a summary of counts per status."""
-    base = (
-        sms_in_window(messages_for(request.actor))
-        .select_related(None)
-        .select_related("batch")
-        .only(*loaded_fields(SmsStatusTable, "failure_code", "failure_category"))
+    base = sms_in_window(messages_for(request.actor, related=("batch",))).only(
+        *loaded_fields(SmsStatusTable, "failure_code", "failure_category")
     )
     filterset = SmsStatusFilter(
         request.GET or None,

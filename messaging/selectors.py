@@ -17,8 +17,10 @@ from messaging.models import Batch, Direction, Message
 CHUNK = 10_000
 
 
-def messages_for(actor: Actor) -> QuerySet[Message]:
-    return actor.scope(Message.objects.select_related("sender", "batch"))
+def messages_for(actor: Actor, related: tuple[str, ...] = ("sender", "batch")) -> QuerySet[Message]:
+    """The messages ``actor`` may see, joined with ``related`` (a list that shows no
+    batch need not join it)."""
+    return actor.scope(Message.objects.select_related(*related))
 
 
 def batches_for(actor: Actor) -> QuerySet[Batch]:
