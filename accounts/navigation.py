@@ -18,6 +18,9 @@ class Section:
     url_name: str
     minimum_role: str
     description: str
+    # The organization's own pages: platform staff without one manage organizations
+    # in the Django admin instead.
+    of_organization: bool = False
 
 
 SECTIONS = (
@@ -55,6 +58,7 @@ SECTIONS = (
         "accounts:settings",
         Role.ADMIN,
         "Organization settings, subaccounts and senders.",
+        of_organization=True,
     ),
 )
 
@@ -62,4 +66,9 @@ SECTIONS = (
 def sections_for(actor) -> list[Section]:
     if actor is None:
         return []
-    return [section for section in SECTIONS if actor.has_role(section.minimum_role)]
+    return [
+        section
+        for section in SECTIONS
+        if actor.has_role(section.minimum_role)
+        and (actor.organization is not None or not section.of_organization)
+    ]

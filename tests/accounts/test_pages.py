@@ -37,6 +37,13 @@ def test_staff_home_links_to_django_admin(login, staff):
     assert "scheduler has not reported yet" in response.content.decode()
 
 
+def test_staff_without_an_organization_see_no_settings_link(login, staff):
+    # There is no organization of theirs to set up: the link answered 404.
+    response = login(staff).get(reverse("home"))
+    assert "Settings" not in nav_of(response)
+    assert reverse("accounts:settings") not in response.content.decode()
+
+
 def test_login_page_renders_and_rejects_wrong_password(client, agent):
     response = client.post(reverse("login"), {"username": "alice-agent", "password": "nope"})
     assert response.status_code == 200
