@@ -14,12 +14,12 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
 from accounts.columns import SortSwitch, narrowed_to_few
 from accounts.exports import export_links, export_response
 from accounts.models import Role
+from accounts.paging import ListPaginator
 from blocklists import interceptions as service
 from blocklists.models import Interception, InterceptionScope
 from blocklists.selectors import interpret_search
@@ -144,7 +144,7 @@ def interception_list(request: ActorRequest) -> HttpResponse:
     sortable = narrowed_to_few(filterset, "number", limit=SORT_LIMIT)
     table = InterceptionTable(rows, actor=request.actor, sortable=sortable)
     RequestConfig(
-        request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
+        request, paginate={"paginator_class": ListPaginator, "per_page": PAGE_SIZE}
     ).configure(table)
     context = {
         "filter": filterset,

@@ -11,13 +11,13 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required, sender_for
 from accounts.columns import narrowed_to_few
 from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
 from accounts.normalization import normalize_email, normalize_phone
+from accounts.paging import ListPaginator
 from blocklists import interceptions as service_interceptions
 from blocklists import services
 from blocklists.consent import issue_consent_token, read_consent_token
@@ -84,9 +84,9 @@ def blocklist(request: ActorRequest) -> HttpResponse:
     # Reason and source sort the entries of a search only (no index keeps them in order).
     sortable = narrowed_to_few(filterset, "q", limit=SORT_LIMIT)
     table = BlocklistEntryTable(entries, can_revert=request.actor.is_admin, sortable=sortable)
-    # LazyPaginator: no COUNT(*) over a list of millions on every page.
+    # ListPaginator: no COUNT(*) over a list of millions on every page.
     RequestConfig(
-        request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
+        request, paginate={"paginator_class": ListPaginator, "per_page": PAGE_SIZE}
     ).configure(table)
     context.update(
         {

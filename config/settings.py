@@ -228,7 +228,7 @@ if env_bool("HANDOFF_BEHIND_PROXY"):
 
 MESSAGE_TAGS = {40: "danger"}  # Bootstrap calls the error level "danger".
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/handoff.html"
 
 LOGGING = {
     "version": 1,

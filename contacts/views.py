@@ -12,11 +12,11 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
 from accounts.exports import export_links, export_response
 from accounts.models import Role
+from accounts.paging import ListPaginator
 from contacts import selectors, services
 from contacts.filters import ContactFilter
 from contacts.forms import BlockContactForm, UnblockContactForm
@@ -55,9 +55,9 @@ def _can_block(request: ActorRequest) -> bool:
 
 
 def _paginate(request: ActorRequest, table) -> None:
-    # LazyPaginator: no COUNT(*) over a million tickets on every page.
+    # ListPaginator: no COUNT(*) over a million tickets on every page.
     RequestConfig(
-        request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
+        request, paginate={"paginator_class": ListPaginator, "per_page": PAGE_SIZE}
     ).configure(table)
 
 

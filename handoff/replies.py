@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import OuterRef, Subquery
 
 from accounts.columns import FastRowsTable, LocalTimeColumn, cell_html, url_for_each
 from handoff.days import DayFilter
 from handoff.selectors import read_number
 from handoff.status import with_template_or_label
-from messaging.models import Direction, Message
+from messaging.models import Message
 from messaging.tables import by_request_time
-
-
-def with_last_label(queryset):
-    """Also the label of the last message we sent that number from that sender."""
-    last_sent = Message.objects.filter(
-        sender_id=OuterRef("sender_id"),
-        subscriber=OuterRef("subscriber"),
-        direction=Direction.OUTBOUND,
-        sent_at__isnull=False,
-        sent_at__lte=OuterRef("requested_at"),
-    ).order_by("-sent_at", "-id")
-    return queryset.annotate(last_label=Subquery(last_sent.values("label")[:1]))
 
 
 class ReplyFilter(django_filters.FilterSet):

@@ -6,19 +6,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, role_required
 from accounts.columns import loaded_fields
 from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
+from accounts.paging import ListPaginator
 from handoff.dashboard import dashboard
 from handoff.lookups import (
     MessageLookupFilter,
     MessageLookupTable,
     within_matching_hours,
 )
-from handoff.replies import ReplyFilter, ReplyTable, with_last_label
+from handoff.replies import ReplyFilter, ReplyTable
 from handoff.selectors import block_status, read_number
 from handoff.sorting import SORT_LIMIT, few_for_a_number
 from handoff.status import (
@@ -31,7 +31,7 @@ from handoff.status import (
 )
 from handoff.timeline import number_timeline
 from messaging.models import Batch
-from messaging.selectors import messages_for, replies_for
+from messaging.selectors import fill_answered, messages_for, replies_for, with_answered
 
 LOOKUP_HEADER = [
     "Customer number",
@@ -64,20 +64,21 @@ def _list_page(
     ordering: tuple[str, ...] = ("-requested_at", "-id"),
     extra: dict | None = None,
     rows=None,
+    fill=None,
 ) -> HttpResponse:
     """One flow for every searchable list: export, or a lazily paged table (htmx partial).
 
     ``row`` turns one object into the exported cells, in ``header`` order. ``rows``:
     what the table lists, when narrowed beyond ``filterset.qs``; the export is the same.
+    ``fill``: completes a page's records after paging (``accounts.paging.ListPaginator``).
     """
     listed = filterset.qs if rows is None else rows
     if export := export_response(
         request, stem=export_stem, header=header, rows=listed.order_by(*ordering), row=row
     ):
         return export
-    RequestConfig(request, paginate={"paginator_class": LazyPaginator, "per_page": 50}).configure(
-        table
-    )
+    paginate = {"paginator_class": ListPaginator, "per_page": 50, "fill": fill}
+    RequestConfig(request, paginate=paginate).configure(table)
     context = {
         "filter": filterset,
         "table": table,
@@ -243,7 +244,7 @@ def replies(request: ActorRequest) -> HttpResponse:
     """Inbound messages with the template of the message they answer."""
     filterset = ReplyFilter(
         request.GET or None,
-        queryset=with_last_label(replies_for(request.actor)),
+        queryset=replies_for(request.actor, answered=False),
         country=_country(request),
     )
     can_sort = few_for_a_number(filterset, "number")
@@ -251,6 +252,9 @@ def replies(request: ActorRequest) -> HttpResponse:
         request,
         filterset=filterset,
         table=ReplyTable(filterset.qs, sortable=can_sort),
+        # What each reply answers: for the page's rows only, and in the export's query.
+        fill=fill_answered,
+        rows=with_answered(filterset.qs),
         template="handoff/replies.html",
         export_stem="sms-replies",
         header=REPLIES_HEADER,

@@ -131,24 +131,50 @@ def sent_before(sender_id, subscriber, at) -> QuerySet[Message]:
     ).order_by("-sent_at", "-id")
 
 
-def replies_for(actor: Actor, *, sender: Sender | None = None) -> QuerySet[Message]:
-    """Inbound messages the actor may see, newest first, each with ``last_template``.
-
-    ``last_template`` is the template of the last outbound message we sent that
-    number from that sender before the reply arrived ("" when it had none, None
-    when we never sent one): one correlated subquery in the same SELECT, not a
-    query per row, served by the (subscriber, sent_at) index. Also annotated:
-    ``last_sent_at``. Filter further (subscriber, dates, ``keyword_kind``) and
-    paginate in the caller; the list itself uses the partial
-    (organization, -requested_at) index of inbound messages.
-    """
+def with_answered(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """Inbound messages with what each answers: ``last_template``, the template of the
+    last outbound message we sent that number from that sender before the reply
+    arrived ("" when it had none, None when we never sent one), and ``last_sent_at``.
+    One correlated subquery each in the same SELECT, served by the (subscriber,
+    sent_at) index; for a page of a long list use ``fill_answered`` after paging."""
     last_sent = sent_before(OuterRef("sender_id"), OuterRef("subscriber"), OuterRef("requested_at"))
+    return queryset.annotate(
+        last_template=Subquery(last_sent.values("template")[:1]),
+        last_sent_at=Subquery(last_sent.values("sent_at")[:1]),
+    )
+
+
+def fill_answered(replies: list[Message]) -> None:
+    """``with_answered``'s values set on replies already read, by one query over their ids.
+
+    PostgreSQL computes a SELECT's subqueries for every row an OFFSET skips: page 1,000
+    of SMS Replies (50,000 rows skipped) took 21 s with them in the list's query.
+    """
+    if not replies:
+        return
+    ids = [reply.pk for reply in replies]
+    answered = with_answered(Message.objects.filter(pk__in=ids)).values_list(
+        "pk", "last_template", "last_sent_at"
+    )
+    found = {pk: (template, sent_at) for pk, template, sent_at in answered}
+    for reply in replies:
+        reply.last_template, reply.last_sent_at = found.get(reply.pk, (None, None))
+
+
+def replies_for(
+    actor: Actor, *, sender: Sender | None = None, answered: bool = True
+) -> QuerySet[Message]:
+    """Inbound messages the actor may see, newest first, each with what it answers
+    (``with_answered``; not with ``answered=False``, for a list paged with
+    ``fill_answered``). Filter further (subscriber, dates, ``keyword_kind``) and
+    paginate in the caller; the list itself uses the partial (organization,
+    -requested_at) index of inbound messages.
+    """
     queryset = actor.scope(
         Message.objects.filter(direction=Direction.INBOUND).select_related("sender", "ticket")
     )
     if sender is not None:
         queryset = queryset.filter(sender=sender)
-    return queryset.annotate(
-        last_template=Subquery(last_sent.values("template")[:1]),
-        last_sent_at=Subquery(last_sent.values("sent_at")[:1]),
-    ).order_by("-requested_at", "-id")
+    if answered:
+        queryset = with_answered(queryset)
+    return queryset.order_by("-requested_at", "-id")

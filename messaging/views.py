@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from accounts.access import ActorRequest, get_scoped_or_404, role_required
 from accounts.columns import narrowed_to_few
 from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
+from accounts.paging import ListPaginator
 from messaging import selectors, services
 from messaging.filters import BatchFilter, MessageFilter
 from messaging.forms import CancelBatchForm, SendForm
@@ -131,9 +131,9 @@ BATCHES_HEADER = [
 
 def _paged(request: ActorRequest, queryset, kind: str, **options):
     table = (MessageTable if kind == "messages" else BatchTable)(queryset, **options)
-    # LazyPaginator: no COUNT(*) over millions of messages on every page.
+    # ListPaginator: no COUNT(*) over millions of messages on every page.
     RequestConfig(
-        request, paginate={"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
+        request, paginate={"paginator_class": ListPaginator, "per_page": PAGE_SIZE}
     ).configure(table)
     return table
 

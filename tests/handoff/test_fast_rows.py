@@ -12,9 +12,10 @@ from django_tables2 import RequestConfig
 
 from blocklists import keywords
 from handoff.lookups import MessageLookupTable
-from handoff.replies import ReplyTable, with_last_label
+from handoff.replies import ReplyTable
 from handoff.status import SmsStatusTable
 from messaging.models import Message
+from messaging.selectors import with_answered
 from messaging.services import create_batch
 from messaging.tables import MessageTable
 
@@ -75,7 +76,7 @@ def messages(org, sender, admin_user):
     [
         (MessageLookupTable, lambda qs: qs, True),
         (SmsStatusTable, lambda qs: qs.filter(direction="outbound"), True),
-        (ReplyTable, lambda qs: with_last_label(qs.filter(direction="inbound")), True),
+        (ReplyTable, lambda qs: with_answered(qs.filter(direction="inbound")), True),
         (MessageTable, lambda qs: qs, False),
     ],
 )

@@ -5,6 +5,8 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from messaging.inbound import process_inbound, receive_inbound
@@ -145,3 +147,31 @@ def test_operator_and_number_sort_the_replies_of_one_number_only(login, agent, r
     assert "sort=requested_at" in head(html)
     html = client.get(URL, {"number": "4155550101", "sort": "subscriber"}).content.decode()
     assert 'data-testid="sort-limit"' not in html and "sort=-subscriber" in head(html)
+
+
+def test_a_later_page_shows_what_its_replies_answer_without_computing_it_for_skipped_rows(
+    login, agent, org, sender, replies
+):
+    later = timezone.now() + dt.timedelta(minutes=1)
+    Message.objects.bulk_create(
+        Message(
+            organization=org,
+            sender=sender,
+            direction="inbound",
+            channel=sender.kind,
+            subscriber=f"+1415555{n:04d}",
+            text=f"Reply {n}",
+            status="received",
+            requested_at=later + dt.timedelta(seconds=n),
+            updated_at=later,
+        )
+        for n in range(200, 250)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        html = login(agent).get(URL, {"page": "2"}).content.decode()
+    rows = html.split("<tr ")[1:]
+    answered = next(row for row in rows if "Thanks, got it" in row)
+    stranger = next(row for row in rows if "Who is this?" in row)
+    assert ">shipping<" in answered and ">—<" in stranger
+    paged = [q["sql"] for q in queries if "OFFSET" in q["sql"]]
+    assert len(paged) == 1 and paged[0].count("SELECT") == 1  # no subquery per skipped row
