@@ -107,6 +107,15 @@ class SubaccountForm(BootstrapFormMixin, forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        # The organization is not a field of the form, so Django skips the unique
+        # (organization, name) constraint: a taken name was a server error.
+        name = data.get("name")
+        if name and self.instance.organization_id:
+            clash = Subaccount.objects.filter(
+                organization_id=self.instance.organization_id, name=name
+            ).exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("name", "Another subaccount of this organization has this name.")
         if data.get("any_hour"):
             self.instance.sending_hours = None
         else:

@@ -127,6 +127,19 @@ def test_duplicate_sender_address_is_refused(login, admin_user, sender):
     assert "Another sender of this organization has this address" in response.content.decode()
 
 
+@pytest.mark.parametrize("url_name", ["accounts:subaccount-create", "accounts:subaccount-edit"])
+def test_a_subaccount_name_already_taken_is_refused(login, admin_user, org, url_name):
+    SubaccountFactory(organization=org, name="Marketing")
+    other = SubaccountFactory(organization=org, name="Support")
+    args = [other.pk] if url_name.endswith("edit") else []
+    response = login(admin_user).post(
+        reverse(url_name, args=args), {"name": "Marketing", "any_hour": "on"}
+    )
+    assert response.status_code == 200
+    assert "Another subaccount of this organization has this name" in response.content.decode()
+    assert org.subaccounts.filter(name="Marketing").count() == 1
+
+
 def test_admin_sets_sending_hours_and_frequency_limit(login, admin_user, org):
     sub = SubaccountFactory(organization=org, name="Marketing")
     data = {
