@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,7 +38,9 @@ def _modal_or_page(request: ActorRequest, fragment: str, context: dict, title: s
 def _next_url(request: ActorRequest, default: str) -> str:
     """Where to go back to after a dialog: a local URL the form carried, else ``default``."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    # A path of this site only: a bare word would be taken for a view's name by
+    # ``redirect`` (a server error), a relative path resolved against the dialog's.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
@@ -46,7 +48,7 @@ def _next_url(request: ActorRequest, default: str) -> str:
 
 
 def _go(request: ActorRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
 
 
 def _can_block(request: ActorRequest) -> bool:

@@ -165,6 +165,17 @@ def test_block_ignores_an_outside_next(login, agent, blocking_on, contact):
     assert response["Location"] == reverse("contacts:contact", args=[contact.pk])
 
 
+@pytest.mark.parametrize("bad", ["x", "contacts", "//evil.example/", "javascript:alert(1)"])
+def test_block_goes_to_the_contact_for_a_next_that_is_not_a_path_of_the_site(
+    login, agent, blocking_on, contact, bad
+):
+    response = login(agent).post(
+        reverse("contacts:block", args=[contact.pk]), {"reason": "spam", "next": bad}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contacts:contact", args=[contact.pk])
+
+
 def test_blocking_twice_says_already_blocked(login, agent, blocked_contact):
     client = login(agent)
     response = client.post(
