@@ -1,6 +1,9 @@
-"""Every link a person is shown leads somewhere: each role follows every link of
-every page it can reach from the home page, on the demo data, and no link answers
-with an error, a page the person may not see, or a page that does not exist."""
+"""Every link a person is shown leads somewhere, and every form takes anything.
+
+Each role follows every link of every page it can reach from the home page, on the
+demo data: no link answers with an error, a page the person may not see, or a page
+that does not exist. Then the search forms met on the way, and the forms that
+change things, get values no form offers: none may answer a server error."""
 
 from __future__ import annotations
 
@@ -18,29 +21,66 @@ SKIPPED = ("/static/", "/logout/", "/admin/logout/")
 
 
 class _Links(HTMLParser):
-    """The page's links, and its GET forms: their action and their fields' names."""
+    """The page's links; its GET forms (action, fields' names); its POST forms
+    (action, each field with the value the page gives it)."""
 
     def __init__(self):
         super().__init__()
         self.links: list[str] = []
         self.forms: list[tuple[str, set[str]]] = []
+        self.posts: list[tuple[str, dict[str, str]]] = []
         self._form: tuple[str, set[str]] | None = None
+        self._post: dict[str, str] | None = None
+        self._select: str | None = None
+        self._picked: str | None = None
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        name = attrs.get("name")
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
         elif tag == "form":
             get = (attrs.get("method") or "get").lower() == "get"
             self._form = (attrs.get("action") or "", set()) if get else None
-            if self._form is not None:
+            self._post = None if get else {}
+            if get:
                 self.forms.append(self._form)
-        elif tag in ("input", "select", "textarea") and self._form and attrs.get("name"):
-            self._form[1].add(attrs["name"])
+            else:
+                self.posts.append((attrs.get("action") or "", self._post))
+        elif tag in ("input", "select", "textarea") and self._form and name:
+            self._form[1].add(name)
+        elif self._post is not None and name:
+            self._post_field(tag, name, attrs)
+        elif tag == "option" and self._select and (self._picked is None or "selected" in attrs):
+            self._picked = attrs.get("value") or ""  # the first option, or the one selected
+            self._post[self._select] = self._picked
+
+    def _post_field(self, tag, name, attrs):
+        kind = (attrs.get("type") or "text").lower()
+        if tag == "select":
+            self._select, self._picked = name, None
+            self._post.setdefault(name, "")
+        elif tag == "textarea":
+            self._textarea = name
+            self._post[name] = ""
+        elif kind in ("checkbox", "radio"):
+            if "checked" in attrs or name not in self._post:
+                self._post[name] = attrs.get("value") or "on"
+        elif tag in ("input", "button") and kind not in ("file", "reset"):
+            self._post.setdefault(name, attrs.get("value") or "")
+
+    def handle_data(self, data):
+        if self._textarea and self._post is not None:
+            self._post[self._textarea] += data
 
     def handle_endtag(self, tag):
         if tag == "form":
-            self._form = None
+            self._form = self._post = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
 
 
 def _shape(url: str) -> str:
@@ -51,12 +91,14 @@ def _shape(url: str) -> str:
 
 
 def crawl(client, start: str = "/", limit: int = 400):
-    """(visited URLs and their status, problems, the GET forms met: URL and fields)."""
+    """(visited URLs and their status, problems, the GET forms met: URL and fields,
+    the POST forms met: one per kind of action, with the values the page gave)."""
     seen = {_shape(start)}
     queue = deque([(start, "(start)")])
     visited: list[tuple[str, int]] = []
     problems = []
     forms: dict[str, set[str]] = {}
+    posts: dict[str, tuple[str, dict[str, str]]] = {}
     while queue and len(visited) < limit:
         url, found_on = queue.popleft()
         response = client.get(url, follow=True, secure=True)
@@ -73,6 +115,9 @@ def crawl(client, start: str = "/", limit: int = 400):
             page += "?" + response.request["QUERY_STRING"]
         for action, fields in parser.forms:
             forms.setdefault(urlsplit(urljoin(page, action)).path, set()).update(fields)
+        for action, fields in parser.posts:
+            path = urlsplit(urljoin(page, action)).path
+            posts.setdefault(_shape(path) + " ".join(sorted(fields)), (path, fields))
         for href in parser.links:
             target = urljoin(page, href)
             parts = urlsplit(target)
@@ -85,7 +130,7 @@ def crawl(client, start: str = "/", limit: int = 400):
             if _shape(target) not in seen:
                 seen.add(_shape(target))
                 queue.append((target, url))
-    return visited, problems, forms
+    return visited, problems, forms, list(posts.values())
 
 
 @pytest.fixture
@@ -97,7 +142,7 @@ def demo(db, tmp_path, settings):
 @pytest.mark.parametrize("username", ["agent", "supervisor", "admin", "staff"])
 def test_every_link_shown_to_a_role_opens(demo, client, username):
     client.force_login(get_user_model().objects.get(username=username))
-    visited, problems, _forms = crawl(client)
+    visited, problems, _forms, _posts = crawl(client)
     assert problems == []
     assert len(visited) > 20  # the crawl went past the home page
 
@@ -130,7 +175,7 @@ def test_every_search_form_answers_any_value_without_an_error(demo, client, user
     table's ``sort`` and ``page``: the page answers (an error shown is fine), never
     a server error."""
     client.force_login(get_user_model().objects.get(username=username))
-    _visited, _problems, forms = crawl(client)
+    _visited, _problems, forms, _posts = crawl(client)
     forms = {path: fields for path, fields in forms.items() if not path.startswith("/admin/")}
     assert len(forms) > 5
     client.raise_request_exception = False  # a server error is a failure listed below
@@ -142,4 +187,25 @@ def test_every_search_form_answers_any_value_without_an_error(demo, client, user
                 missing = response.status_code == 404 and (path, field) not in IDENTIFIES
                 if response.status_code >= 500 or missing:
                     failures.append(f"{path}?{field}={value[:30]}: {response.status_code}")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.parametrize("username", ["admin", "staff"])
+def test_every_form_sent_with_any_value_answers_without_a_server_error(demo, client, username):
+    """Each POST form of each page (one per kind of action), each field in turn with
+    the values above, the others as the page filled them in: the form says what is
+    wrong, or does what it does; never a server error. State changes as it goes
+    (contacts blocked, tokens made), as it would for a person clicking through."""
+    client.force_login(get_user_model().objects.get(username=username))
+    *_, posts = crawl(client)
+    posts = [(path, fields) for path, fields in posts if not path.startswith(("/admin/", *SKIPPED))]
+    assert len(posts) > 5
+    client.raise_request_exception = False
+    failures = []
+    for path, fields in posts:
+        for field in sorted(set(fields) - {"csrfmiddlewaretoken"}):
+            for value in [*HOSTILE, "\x00", "-0"]:
+                response = client.post(path, {**fields, field: value}, secure=True)
+                if response.status_code >= 500:
+                    failures.append(f"POST {path} {field}={value[:30]!r}: {response.status_code}")
     assert failures == [], "\n".join(failures)
