@@ -14,6 +14,7 @@ from django_tables2 import RequestConfig
 
 from accounts.access import ActorRequest, role_required, sender_for
 from accounts.columns import narrowed_to_few
+from accounts.dialogs import modal_or_page
 from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
 from accounts.normalization import normalize_email, normalize_phone
@@ -30,13 +31,6 @@ from blocklists.tables import BlocklistEntryTable
 PAGE_SIZE = 50
 SORT_LIMIT = 10_000  # reason and source sort a search of up to this many entries
 EXPORT_HEADER = ["Subscriber", "Reason", "Source", "Exclusion Date", "Added by"]
-
-
-def _modal_or_page(request: ActorRequest, fragment: str, context: dict, title: str):
-    """The dialog's body for htmx (shown in the page's modal), else a full page with it."""
-    context = {**context, "fragment": fragment, "title": title}
-    template = fragment if request.htmx else "modal_page.html"
-    return render(request, template, context)
 
 
 def _back_to_list(request: ActorRequest, sender: Sender) -> HttpResponse:
@@ -114,20 +108,20 @@ def add(request: ActorRequest, sender_pk: int) -> HttpResponse:
     context = {"sender": sender, "consent": consent}
     step = request.POST.get("step")
     if request.method == "GET" or step not in ("consent", "single"):
-        return _modal_or_page(request, "blocklists/_add_consent.html", context, "Add to blocklist")
+        return modal_or_page(request, "blocklists/_add_consent.html", context, "Add to blocklist")
 
     if step == "consent":
         if request.POST.get("confirm") != "yes" or request.POST.get("version") != str(
             consent.version
         ):
             context["error"] = "Confirm the statement to continue."
-            return _modal_or_page(
+            return modal_or_page(
                 request, "blocklists/_add_consent.html", context, "Add to blocklist"
             )
         token = issue_consent_token(user=request.user, consent=consent)
         form = SingleAddForm(initial={"consent_token": token}, sender=sender)
         context.update({"form": form, "consent_token": token})
-        return _modal_or_page(request, "blocklists/_add_tabs.html", context, "Add to blocklist")
+        return modal_or_page(request, "blocklists/_add_tabs.html", context, "Add to blocklist")
 
     form = SingleAddForm(request.POST, sender=sender)
     confirmed = read_consent_token(
@@ -135,7 +129,7 @@ def add(request: ActorRequest, sender_pk: int) -> HttpResponse:
     )
     if confirmed is None:
         context["error"] = "The consent confirmation is missing or expired: confirm it again."
-        return _modal_or_page(request, "blocklists/_add_consent.html", context, "Add to blocklist")
+        return modal_or_page(request, "blocklists/_add_consent.html", context, "Add to blocklist")
     context.update({"form": form, "consent_token": request.POST.get("consent_token")})
     if form.is_valid():
         try:
@@ -162,7 +156,7 @@ def add(request: ActorRequest, sender_pk: int) -> HttpResponse:
                     f"(since {entry.excluded_at:%Y-%m-%d}): nothing changed.",
                 )
             return _back_to_list(request, sender)
-    return _modal_or_page(request, "blocklists/_add_tabs.html", context, "Add to blocklist")
+    return modal_or_page(request, "blocklists/_add_tabs.html", context, "Add to blocklist")
 
 
 @require_http_methods(["GET", "POST"])
@@ -193,7 +187,7 @@ def revert(request: ActorRequest, sender_pk: int, pk: int) -> HttpResponse:
                 f"Reverted: {entry.subscriber} can receive messages from {sender.address} again.",
             )
             return _back_to_list(request, sender)
-    return _modal_or_page(request, "blocklists/_revert.html", context, "Revert blocklist entry")
+    return modal_or_page(request, "blocklists/_revert.html", context, "Revert blocklist entry")
 
 
 def _normalise_for_history(text: str, country: str) -> str:

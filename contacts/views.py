@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
 from accounts.access import ActorRequest, role_required
+from accounts.dialogs import modal_or_page
 from accounts.exports import export_links, export_response
 from accounts.models import Role
 from accounts.paging import ListPaginator
@@ -27,12 +28,6 @@ PAGE_SIZE = 50
 DASHBOARD_ROWS = 25
 EXPORT_HEADER = ["Name", "Phone", "Email", "WhatsApp", "Blocked", "Blocked at", "Block reason"]
 BLOCKED_TAB_FOR_SUPERVISORS = "The Blocked tab is for supervisors."
-
-
-def _modal_or_page(request: ActorRequest, fragment: str, context: dict, title: str):
-    """The dialog's body for htmx (shown in the page's modal), else a full page with it."""
-    context = {**context, "fragment": fragment, "title": title}
-    return render(request, fragment if request.htmx else "modal_page.html", context)
 
 
 def _next_url(request: ActorRequest, default: str) -> str:
@@ -170,7 +165,7 @@ def block(request: ActorRequest, pk: int) -> HttpResponse:
         (messages.success if outcome.changed else messages.info)(request, outcome.message)
         return _go(request, back)
     context = {"contact": contact, "form": form, "back": back}
-    return _modal_or_page(request, "contacts/_block.html", context, f"Block {contact}")
+    return modal_or_page(request, "contacts/_block.html", context, f"Block {contact}")
 
 
 @require_http_methods(["GET", "POST"])
@@ -198,7 +193,7 @@ def unblock(request: ActorRequest, pk: int) -> HttpResponse:
         "blocked_count": selectors.blocked_ticket_count(contact),
         "target": Queue(services.unblocked_queue(contact.organization)).label,
     }
-    return _modal_or_page(request, "contacts/_unblock.html", context, f"Unblock {contact}")
+    return modal_or_page(request, "contacts/_unblock.html", context, f"Unblock {contact}")
 
 
 # Tickets -----------------------------------------------------------------------------------
