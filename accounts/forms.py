@@ -137,3 +137,12 @@ class SubaccountForm(BootstrapFormMixin, forms.ModelForm):
             except ValidationError as exc:
                 self.add_error(None, exc)
         return data
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token's name; Django's field refuses what PostgreSQL cannot store (NUL)."""
+
+    name = forms.CharField(
+        max_length=100,
+        error_messages={"required": "Give the token a name, e.g. the system that will use it."},
+    )

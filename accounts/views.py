@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services
 from accounts.access import ActorRequest, get_scoped_or_404, role_required
-from accounts.forms import OrganizationSettingsForm, SenderForm, SubaccountForm
+from accounts.dialogs import modal_or_page
+from accounts.forms import ApiTokenForm, OrganizationSettingsForm, SenderForm, SubaccountForm
 from accounts.models import Heartbeat, Organization, Role, Sender, Subaccount
 
 
@@ -91,33 +92,39 @@ def api_tokens(request: ActorRequest) -> HttpResponse:
 
     organization = _organization_or_404(request)
     secret = None
-    error = None
-    if request.method == "POST":
-        name = (request.POST.get("name") or "").strip()[:100]
-        if not name:
-            error = "Give the token a name, e.g. the system that will use it."
-        else:
-            _token, secret = create_token(
-                organization=organization, name=name, created_by=request.user
-            )
+    form = ApiTokenForm(request.POST) if request.method == "POST" else ApiTokenForm()
+    if request.method == "POST" and form.is_valid():
+        _token, secret = create_token(
+            organization=organization, name=form.cleaned_data["name"], created_by=request.user
+        )
+        form = ApiTokenForm()
     tokens = ApiToken.objects.filter(organization=organization).select_related("created_by")
     return render(
         request,
         "accounts/api_tokens.html",
-        {"tokens": tokens, "secret": secret, "error": error, "organization": organization},
+        {
+            "tokens": tokens,
+            "secret": secret,
+            "error": form.errors["name"][0] if form.errors else None,
+            "organization": organization,
+        },
     )
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def api_token_revoke(request: ActorRequest, pk: int) -> HttpResponse:
+    """Asks first (the dialog), then revokes: the systems using the token get 401."""
+    from accounts.models import ApiToken
     from accounts.tokens import revoke_token
 
     organization = _organization_or_404(request)
-    if revoke_token(organization=organization, token_id=pk):
-        messages.success(request, "Token revoked: requests with it now answer 401.")
+    token = get_object_or_404(ApiToken, pk=pk, organization=organization, revoked_at__isnull=True)
+    if request.method == "GET":
+        title = f"Revoke {token.name}"
+        return modal_or_page(request, "accounts/_revoke_token.html", {"token": token}, title)
+    if revoke_token(organization=organization, token_id=token.pk):
+        messages.success(request, f"Token {token.name} revoked: requests with it now answer 401.")
     else:
-        from django.http import Http404
-
-        raise Http404("No active token with this id in your organization.")
+        messages.info(request, f"Token {token.name} was already revoked.")
     return redirect("accounts:api-tokens")

@@ -132,7 +132,7 @@ MATRIX: dict[str, tuple] = {
     "accounts:subaccount-create": (ADMIN, None, "GET POST", "404"),
     "accounts:subaccount-edit": (ADMIN, _subaccount, "GET POST", "404"),
     "accounts:api-tokens": (ADMIN, None, "GET POST", "404"),
-    "accounts:api-token-revoke": (ADMIN, _token, "POST", "404"),
+    "accounts:api-token-revoke": (ADMIN, _token, "GET POST", "404"),
     "handoff:index": (AGENT, None, "GET"),
     "handoff:block-list": (AGENT, None, "GET"),
     "handoff:messages": (AGENT, None, "GET"),

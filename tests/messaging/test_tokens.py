@@ -41,10 +41,35 @@ def test_tokens_page_for_admins_only(login, agent, supervisor, admin_user, other
     assert secret in created.content.decode()
     assert secret not in client.get(url).content.decode()  # shown once
     revoke = reverse("accounts:api-token-revoke", args=[token.pk])
-    assert client.get(revoke).status_code == 405
+    assert client.put(revoke).status_code == 405
+    assert login(other_admin).get(revoke).status_code == 404
     assert login(other_admin).post(revoke).status_code == 404
-    assert client.post(revoke).status_code == 302
+    # The list links to a dialog that asks first; only its POST revokes.
+    assert f'href="{revoke}"' in client.get(url).content.decode()
+    dialog = client.get(revoke).content.decode()
+    assert "Revoke the token CRM?" in dialog and "get 401" in dialog
+    assert authenticate(secret) == token
+    revoked = client.post(revoke, follow=True)
+    assert "Token CRM revoked" in revoked.content.decode()
     assert authenticate(secret) is None
+    assert client.get(revoke).status_code == 404  # a revoked token has nothing to revoke
+    assert f'href="{revoke}"' not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("", "Give the token a name"),
+        ("   ", "Give the token a name"),
+        ("CRM\x00", "Null characters are not allowed"),
+        ("x" * 101, "at most 100 characters"),
+    ],
+)
+def test_a_token_name_that_cannot_be_kept_is_refused(login, admin_user, name, error):
+    response = login(admin_user).post(reverse("accounts:api-tokens"), {"name": name})
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not ApiToken.objects.exists()
 
 
 # The token cache (accounts.tokens): every API call reads it, nothing it holds may outlive
