@@ -14,6 +14,7 @@ from accounts.models import Membership, Organization, Role
 from blocklists.models import BlocklistEntry, Interception
 from contacts.models import Contact, Ticket
 from messaging.models import Batch, Message, MessageCount
+from messaging.selectors import sent_before
 
 SMALL = {
     "entries": 300,
@@ -115,6 +116,18 @@ def test_loads_the_volumes_asked_for_into_an_organization_of_its_own():
     assert get_user_model().objects.get(username="scale-test-staff").is_superuser
     # The passwords are printed once (and only there).
     assert "scale-test-agent" in output and "Loaded in" in output
+
+
+@pytest.mark.django_db
+def test_the_replies_carry_what_they_answer_as_the_worker_leaves_them():
+    # Few numbers on one sender, so that some replies answer a message sent before.
+    seed(slug="scale-answers", senders=1, blocklist_senders=1, numbers=3, contacts=3)
+    replies = Message.objects.filter(organization__slug="scale-answers", direction="inbound")
+    for reply in replies:
+        last = sent_before(reply.sender_id, reply.subscriber, reply.requested_at).first()
+        answered = (last.template, last.label) if last else (None, None)
+        assert (reply.replied_template, reply.replied_label) == answered
+    assert replies.exclude(replied_template=None).exists()
 
 
 @pytest.mark.django_db
