@@ -9,10 +9,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.access import ActorRequest, role_required
+from accounts.dialogs import modal_or_page
 from accounts.forms_base import BootstrapFormMixin
 from accounts.models import Role
 from blocklists import keywords
@@ -99,13 +100,18 @@ def keyword_settings(request: ActorRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def keyword_remove(request: ActorRequest, pk: int) -> HttpResponse:
+    """Asks first (the dialog), then removes the keyword."""
     organization = _organization(request)
     rule = KeywordRule.objects.filter(organization=organization, pk=pk).first()
     if rule is None:
         raise Http404("No keyword matches the given query.")
+    if request.method == "GET":
+        context = {"rule": rule, "protected": rule.keyword in PROTECTED_KEYWORDS}
+        title = f"Remove {rule.keyword}"
+        return modal_or_page(request, "blocklists/_keyword_remove.html", context, title)
     try:
         keywords.remove_keyword(rule=rule)
     except ValueError as exc:

@@ -149,7 +149,7 @@ MATRIX: dict[str, tuple] = {
     "blocklists:interceptions": (AGENT, None, "GET"),
     "blocklists:interception-delete": (SUPERVISOR, _interception, "GET POST"),
     "blocklists:keywords": (ADMIN, None, "GET POST", "404"),
-    "blocklists:keyword-remove": (ADMIN, _keyword, "POST", "404"),
+    "blocklists:keyword-remove": (ADMIN, _keyword, "GET POST", "404"),
     "blocklists:review": (SUPERVISOR, None, "GET"),
     "blocklists:review-decide": (SUPERVISOR, _review, "GET POST"),
     "blocklists:import-list": (AGENT, None, "GET"),

@@ -42,7 +42,14 @@ def test_admin_adds_and_removes_a_keyword(login, admin_user, org):
     )
     assert "BASTA is now a Opt-out keyword" in response.content.decode()
     rule = KeywordRule.objects.get(organization=org, keyword="BASTA")
-    client.post(reverse("blocklists:keyword-remove", args=[rule.pk]))
+    remove = reverse("blocklists:keyword-remove", args=[rule.pk])
+    # The list links to a dialog that asks first; only its POST removes.
+    assert f'href="{remove}"' in client.get(reverse("blocklists:keywords")).content.decode()
+    dialog = client.get(remove).content.decode()
+    assert "Remove the keyword BASTA?" in dialog and "no longer opts the number out" in dialog
+    assert KeywordRule.objects.filter(pk=rule.pk).exists()
+    response = client.post(remove, follow=True)
+    assert "BASTA is no longer a keyword" in response.content.decode()
     assert not KeywordRule.objects.filter(pk=rule.pk).exists()
 
 
@@ -54,6 +61,9 @@ def test_stop_cannot_be_removed(login, admin_user, org):
     )
     assert "cannot be removed" in response.content.decode()
     assert KeywordRule.objects.filter(pk=stop.pk).exists()
+    dialog = login(admin_user).get(reverse("blocklists:keyword-remove", args=[stop.pk]))
+    assert "STOP cannot be removed" in dialog.content.decode()
+    assert 'method="post"' not in dialog.content.decode().split("modal-title")[1]
 
 
 def test_other_organizations_keyword_is_404(login, other_admin, org):

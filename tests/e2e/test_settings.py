@@ -1,9 +1,11 @@
-"""Browser tests of the settings pages: revoking an API token asks first."""
+"""Browser tests of the settings pages: revoking an API token and removing a keyword ask first."""
 
 from playwright.sync_api import expect
 
 from accounts.models import ApiToken
 from accounts.tokens import authenticate, create_token
+from blocklists import keywords
+from blocklists.models import KeywordRule
 
 
 def test_admin_revokes_a_token_after_confirming_it_in_the_dialog(
@@ -27,3 +29,19 @@ def test_admin_revokes_a_token_after_confirming_it_in_the_dialog(
     expect(table).to_contain_text("Revoked")
     assert authenticate(secret) is None
     assert ApiToken.objects.get().revoked_at is not None
+
+
+def test_admin_removes_a_keyword_after_confirming_it_in_the_dialog(
+    log_in, live_server, admin_user, org
+):
+    keywords.ensure_default_keywords(org)
+    KeywordRule.objects.create(organization=org, kind="opt_out", keyword="BASTA", language="it")
+    page = log_in("carol-admin")
+    page.goto(f"{live_server.url}/blocklists/keywords/")
+
+    page.get_by_role("link", name="Remove BASTA").click()
+    dialog = page.locator("#modal")
+    expect(dialog).to_contain_text("Remove the keyword BASTA?")
+    dialog.get_by_role("button", name="Remove BASTA").click()
+    expect(page.get_by_role("alert")).to_contain_text("BASTA is no longer a keyword")
+    assert not KeywordRule.objects.filter(organization=org, keyword="BASTA").exists()
