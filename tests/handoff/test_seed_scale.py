@@ -121,7 +121,9 @@ def test_loads_the_volumes_asked_for_into_an_organization_of_its_own():
 @pytest.mark.django_db
 def test_the_replies_carry_what_they_answer_as_the_worker_leaves_them():
     # Few numbers on one sender, so that some replies answer a message sent before.
-    seed(slug="scale-answers", senders=1, blocklist_senders=1, numbers=3, contacts=3)
+    seed(
+        slug="scale-answers", senders=1, blocklist_senders=1, numbers=20, contacts=3, messages=4000
+    )
     replies = Message.objects.filter(organization__slug="scale-answers", direction="inbound")
     for reply in replies:
         last = sent_before(reply.sender_id, reply.subscriber, reply.requested_at).first()

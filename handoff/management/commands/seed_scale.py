@@ -28,6 +28,35 @@ from contacts.models import Contact, Ticket
 from messaging.models import Batch, Message
 from messaging.selectors import sent_before
 
+# ``messaging.selectors.sent_before`` for every reply at once: in each (sender, number),
+# in time order (a message at its sending, a reply at its arrival; a message sent at
+# the very time of a reply counts as before it, then the latest id, as
+# ``sent_before`` orders), ``grp`` counts the sent messages so far, so a reply's
+# group starts with the message it answers. Replies before any message keep NULL.
+ANSWERED_SQL = """
+UPDATE messaging_message m
+SET replied_template = a.template, replied_label = a.label
+FROM (
+    SELECT id, direction, grp,
+           first_value(template) OVER w AS template,
+           first_value(label) OVER w AS label
+    FROM (
+        SELECT id, direction, template, label, sender_id, subscriber, t, k,
+               count(*) FILTER (WHERE direction = 'outbound')
+                   OVER (PARTITION BY sender_id, subscriber ORDER BY t, k, id) AS grp
+        FROM (
+            SELECT id, direction, template, label, sender_id, subscriber,
+                   CASE WHEN direction = 'outbound' THEN sent_at ELSE requested_at END AS t,
+                   CASE WHEN direction = 'outbound' THEN 0 ELSE 1 END AS k
+            FROM messaging_message
+            WHERE organization_id = %s AND (direction = 'inbound' OR sent_at IS NOT NULL)
+        ) x
+    ) y
+    WINDOW w AS (PARTITION BY sender_id, subscriber, grp ORDER BY t, k, id)
+) a
+WHERE m.id = a.id AND a.direction = 'inbound' AND a.grp > 0
+"""
+
 # Largest volume per table SQLite accepts: enough for tests, never a benchmark.
 SQLITE_MAX_ROWS = 10_000
 # Below this many rows a table keeps its indexes during the load.
@@ -341,14 +370,27 @@ class ScaleSeeder:
     def answered(self) -> None:
         """What the worker stores on each inbound message it processes (the seeded ones
         are processed): the template and label of the last message we sent that
-        number from that sender before it, for SMS Replies' filters. One UPDATE with
-        the worker's own query (``sent_before``): about 2 min at the defaults."""
+        number from that sender before it, for SMS Replies' filters.
+
+        On PostgreSQL in one pass over the organization's messages (74 s at the
+        defaults): per sender and number, in time order, each reply takes the template
+        of the last sent message before it. The worker's own query (``sent_before``)
+        per reply took over 6 minutes on the freshly loaded table; it gives the same
+        values (compared over the 500,000 replies) and does the job on SQLite.
+        """
         started = time.perf_counter()
-        last = sent_before(OuterRef("sender_id"), OuterRef("subscriber"), OuterRef("requested_at"))
-        updated = Message.objects.filter(organization=self.org, direction="inbound").update(
-            replied_template=Subquery(last.values("template")[:1]),
-            replied_label=Subquery(last.values("label")[:1]),
-        )
+        if self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(ANSWERED_SQL, [self.org.pk])
+                updated = cursor.rowcount
+        else:
+            last = sent_before(
+                OuterRef("sender_id"), OuterRef("subscriber"), OuterRef("requested_at")
+            )
+            updated = Message.objects.filter(organization=self.org, direction="inbound").update(
+                replied_template=Subquery(last.values("template")[:1]),
+                replied_label=Subquery(last.values("label")[:1]),
+            )
         self.log(f"what {updated:,} replies answer: {time.perf_counter() - started:.1f} s")
 
     def messages(self, sends: list[tuple], batch_ids: list[int]) -> Iterator[tuple]:
