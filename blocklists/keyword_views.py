@@ -83,7 +83,9 @@ def keyword_settings(request: ActorRequest) -> HttpResponse:
         rule = keyword_form.save(commit=False)
         rule.organization = organization
         rule.save()
-        messages.success(request, f"{rule.keyword} is now a {rule.get_kind_display()} keyword.")
+        kind = rule.get_kind_display()
+        article = "an" if kind[0] in "AEIOU" else "a"
+        messages.success(request, f"{rule.keyword} is now {article} {kind.lower()} keyword.")
         return redirect("blocklists:keywords")
     rules = KeywordRule.objects.filter(organization=organization)
     groups = [(label, [r for r in rules if r.kind == kind]) for kind, label in KeywordKind.choices]

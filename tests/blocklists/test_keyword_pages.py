@@ -40,7 +40,7 @@ def test_admin_adds_and_removes_a_keyword(login, admin_user, org):
         {"action": "add", "kind": "opt_out", "keyword": " basta! ", "language": "it"},
         follow=True,
     )
-    assert "BASTA is now a Opt-out keyword" in response.content.decode()
+    assert "BASTA is now an opt-out keyword." in response.content.decode()
     rule = KeywordRule.objects.get(organization=org, keyword="BASTA")
     remove = reverse("blocklists:keyword-remove", args=[rule.pk])
     # The list links to a dialog that asks first; only its POST removes.
