@@ -69,22 +69,29 @@ class SendForm(forms.Form):
                 text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError as exc:
                 raise forms.ValidationError({"file": "Save the file as UTF-8 CSV."}) from exc
-            reader = csv.DictReader(io.StringIO(text))
-            columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
-            column = next((columns[c] for c in NUMBER_COLUMNS if c in columns), None)
-            if column is None:
-                raise forms.ValidationError({"file": "The file needs a “number” column."})
-            self.rows, self.per_message_variables = [], []
-            for row in reader:
-                self.rows.append((row.get(column) or "").strip())
-                self.per_message_variables.append(
-                    {k.strip(): (v or "").strip() for k, v in row.items() if k and k != column}
-                )
+            try:
+                self._read_rows(csv.DictReader(io.StringIO(text)))
+            except csv.Error as exc:  # a field over the csv module's limit (128 KB), say
+                raise forms.ValidationError(
+                    {"file": f"The file cannot be read as CSV: {exc}."}
+                ) from exc
         else:
             self.rows = typed
         if not self.rows:
             raise forms.ValidationError({"numbers": "Give at least one number."})
         return data
+
+    def _read_rows(self, reader: csv.DictReader) -> None:
+        columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+        column = next((columns[c] for c in NUMBER_COLUMNS if c in columns), None)
+        if column is None:
+            raise forms.ValidationError({"file": "The file needs a “number” column."})
+        self.rows, self.per_message_variables = [], []
+        for row in reader:
+            self.rows.append((row.get(column) or "").strip())
+            self.per_message_variables.append(
+                {k.strip(): (v or "").strip() for k, v in row.items() if k and k != column}
+            )
 
 
 class CancelBatchForm(forms.Form):

@@ -139,6 +139,31 @@ def test_send_form_from_a_file_keeps_variables_and_file_name(login, supervisor, 
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENDING}
 
 
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"number,note\n4155550101," + b"x" * 200_000 + b"\n", "cannot be read as CSV"),
+        (b"\xff\xfe\x00n\x00u", "Save the file as UTF-8 CSV"),
+        (b"phone_no,name\n4155550101,Ann\n", "needs a “number” column"),
+    ],
+)
+def test_send_form_says_what_is_wrong_with_a_file(login, supervisor, sender, content, error):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = login(supervisor).post(
+        reverse("messaging:send"),
+        {
+            "sender": sender.pk,
+            "file": SimpleUploadedFile("bad.csv", content, content_type="text/csv"),
+            "text": "Hi",
+            "priority": "normal",
+        },
+    )
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not Batch.objects.exists()
+
+
 def test_other_columns_sort_the_messages_of_a_search_or_a_batch(
     login, agent, make_batch, monkeypatch
 ):
