@@ -134,14 +134,11 @@ def sent_before(sender_id, subscriber, at) -> QuerySet[Message]:
 def with_answered(queryset: QuerySet[Message]) -> QuerySet[Message]:
     """Inbound messages with what each answers: ``last_template``, the template of the
     last outbound message we sent that number from that sender before the reply
-    arrived ("" when it had none, None when we never sent one), and ``last_sent_at``.
-    One correlated subquery each in the same SELECT, served by the (subscriber,
-    sent_at) index; for a page of a long list use ``fill_answered`` after paging."""
+    arrived ("" when it had none, None when we never sent one). One correlated
+    subquery in the same SELECT, served by the (subscriber, sent_at) index; for a page
+    of a long list use ``fill_answered`` after paging."""
     last_sent = sent_before(OuterRef("sender_id"), OuterRef("subscriber"), OuterRef("requested_at"))
-    return queryset.annotate(
-        last_template=Subquery(last_sent.values("template")[:1]),
-        last_sent_at=Subquery(last_sent.values("sent_at")[:1]),
-    )
+    return queryset.annotate(last_template=Subquery(last_sent.values("template")[:1]))
 
 
 def fill_answered(replies: list[Message]) -> None:
@@ -153,12 +150,10 @@ def fill_answered(replies: list[Message]) -> None:
     if not replies:
         return
     ids = [reply.pk for reply in replies]
-    answered = with_answered(Message.objects.filter(pk__in=ids)).values_list(
-        "pk", "last_template", "last_sent_at"
-    )
-    found = {pk: (template, sent_at) for pk, template, sent_at in answered}
+    answered = with_answered(Message.objects.filter(pk__in=ids))
+    found = dict(answered.values_list("pk", "last_template"))
     for reply in replies:
-        reply.last_template, reply.last_sent_at = found.get(reply.pk, (None, None))
+        reply.last_template = found.get(reply.pk)
 
 
 def replies_for(
