@@ -74,16 +74,20 @@ class SortSwitch:
                     bound.column.orderable = False
 
 
-def loaded_fields(table_class: type[Table], *also: str) -> tuple[str, ...]:
+def loaded_fields(table_class: type[Table], *also: str, joined: bool = True) -> tuple[str, ...]:
     """The model fields a table's columns show (their accessors) and ``also``, the
     fields its render methods read: for ``QuerySet.only()``, so that a list loads no
-    column it does not show (a message's JSON logs, say)."""
+    column it does not show (a message's JSON logs, say).
+
+    A column of a related object (``sender__address``) names that field of the join;
+    with ``joined=False``, for a list that prefetches its related objects instead,
+    the foreign key (``sender``)."""
     model = table_class._meta.model
     shown = []
     for name, column in table_class.base_columns.items():
         accessor = Accessor(column.accessor or name)
         if accessor.get_field(model) is not None:
-            shown.append(str(accessor))
+            shown.append(str(accessor) if joined else accessor.bits[0])
     return (*shown, *also)
 
 

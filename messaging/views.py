@@ -11,7 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
 from accounts.access import ActorRequest, get_scoped_or_404, role_required
-from accounts.columns import narrowed_to_few
+from accounts.columns import loaded_fields, narrowed_to_few
 from accounts.exports import export_links, export_response
 from accounts.models import Role, Sender
 from accounts.paging import ListPaginator
@@ -76,7 +76,8 @@ def index(request: ActorRequest) -> HttpResponse:
     # PostgreSQL looked up a sender for each of a campaign's 20,000 messages before it
     # sorted them (/messaging/?batch=..., 43 ms of the query's 43).
     # Only the columns the table shows: not every message's JSON logs and texts.
-    listed = rows.select_related(None).prefetch_related("sender", "batch").only(*_listed_fields)
+    shown = loaded_fields(MessageTable, "failure_code", "failure_category", joined=False)
+    listed = rows.select_related(None).prefetch_related("sender", "batch").only(*shown)
     table = _paged(request, listed, "messages", sortable=sortable, few=sortable)
     context = {
         "filter": filterset,
@@ -90,17 +91,6 @@ def index(request: ActorRequest) -> HttpResponse:
     template = "messaging/messages.html#results" if request.htmx else "messaging/messages.html"
     return render(request, template, context)
 
-
-# The message columns the table reads (its related sender and batch come by prefetch).
-_listed_fields = (
-    "requested_at",
-    "subscriber",
-    "sender",
-    "status",
-    "failure_code",
-    "failure_category",
-    "batch",
-)
 
 MESSAGES_HEADER = [
     "Requested",

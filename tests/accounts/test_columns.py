@@ -9,7 +9,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
-from accounts.columns import LocalTimeColumn, cell_html
+from accounts.columns import LocalTimeColumn, cell_html, loaded_fields
+from messaging.tables import MessageTable
 
 UTC = dt.UTC
 
@@ -55,3 +56,12 @@ def test_cell_html_is_format_html(args):
     template = '<a href="{}" title="{}">x</a>'
     assert cell_html(template, *args) == format_html(template, *args)
     assert isinstance(cell_html(template, *args), SafeString)
+
+
+def test_loaded_fields_name_the_join_or_the_foreign_key():
+    joined = loaded_fields(MessageTable, "failure_code")
+    assert joined == ("requested_at", "subscriber", "sender__address", "status",
+                      "batch__public_id", "failure_code")  # fmt: skip
+    prefetched = loaded_fields(MessageTable, "failure_code", joined=False)
+    assert prefetched == ("requested_at", "subscriber", "sender", "status", "batch",
+                          "failure_code")  # fmt: skip
