@@ -9,7 +9,8 @@ from accounts import services
 from accounts.access import ActorRequest, get_scoped_or_404, role_required
 from accounts.dialogs import modal_or_page
 from accounts.forms import ApiTokenForm, OrganizationSettingsForm, SenderForm, SubaccountForm
-from accounts.models import Heartbeat, Organization, Role, Sender, Subaccount
+from accounts.models import ApiToken, Heartbeat, Organization, Role, Sender, Subaccount
+from accounts.tokens import create_token, revoke_token
 
 
 def _organization_or_404(request: ActorRequest) -> Organization:
@@ -87,9 +88,6 @@ def subaccount_edit(request: ActorRequest, pk: int | None = None) -> HttpRespons
 @role_required(Role.ADMIN)
 def api_tokens(request: ActorRequest) -> HttpResponse:
     """The organization's API tokens; a new one's secret is shown once, on this response."""
-    from accounts.models import ApiToken
-    from accounts.tokens import create_token
-
     organization = _organization_or_404(request)
     secret = None
     form = ApiTokenForm(request.POST) if request.method == "POST" else ApiTokenForm()
@@ -115,9 +113,6 @@ def api_tokens(request: ActorRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def api_token_revoke(request: ActorRequest, pk: int) -> HttpResponse:
     """Asks first (the dialog), then revokes: the systems using the token get 401."""
-    from accounts.models import ApiToken
-    from accounts.tokens import revoke_token
-
     organization = _organization_or_404(request)
     token = get_object_or_404(ApiToken, pk=pk, organization=organization, revoked_at__isnull=True)
     if request.method == "GET":
