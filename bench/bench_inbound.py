@@ -3,7 +3,9 @@
 1. **Paced**: ``--rate`` inbound messages/s for ``--seconds`` (10% STOP, each from
    its own number), from threads holding keep-alive ``http.client`` connections
    on loopback. For each STOP: the time from its 202 to the first
-   ``POST /api/v1/suppressions/check`` (polled every 50 ms) that says blocked.
+   ``POST /api/v1/suppressions/check`` (polled every 50 ms) that says blocked
+   (a stored STOP counts before the worker applies it), and to the first that
+   says so from the blocklist entry the worker wrote (no ``pending`` reason).
    Afterwards: stored inbound messages == 202 answers, all processed.
 2. **Max**: the worker stopped, unpaced clients for ``--max-seconds`` (``wrk``
    with ``--connections`` when it is installed, else ``--threads`` Python
@@ -159,7 +161,8 @@ def paced(port: int, secret: str, rate: int, seconds: int, threads: int) -> dict
     accepted: list[int] = []
     latencies: list[float] = []
     stops: dict[str, float] = {}  # number -> time of its 202
-    blocked_after: dict[str, float] = {}
+    blocked_after: dict[str, float] = {}  # the check says blocked (stored STOPs count)
+    listed_after: dict[str, float] = {}  # ... because of the entry the worker wrote
     errors: list[str] = []
     t0 = time.monotonic() + 0.5
 
@@ -205,15 +208,18 @@ def paced(port: int, secret: str, rate: int, seconds: int, threads: int) -> dict
         client = Client(port, secret)
         while not stop_polling.is_set():
             with lock:
-                pending = [n for n in stops if n not in blocked_after]
+                pending = [n for n in stops if n not in listed_after]
             if pending:
                 _status, answer = client.post(
                     "/suppressions/check", {"sender": "52811", "to": pending}
                 )
                 now = time.monotonic()
                 with lock:
-                    for n in answer.get("blocked", {}):
+                    for n, reasons in answer.get("blocked", {}).items():
                         blocked_after.setdefault(n, now - stops[n])
+                        # "pending": stored, the worker has not written the entry yet.
+                        if any(not r.get("pending") for r in reasons):
+                            listed_after.setdefault(n, now - stops[n])
             time.sleep(0.05)
 
     workers = [threading.Thread(target=send) for _ in range(threads)]
@@ -225,7 +231,7 @@ def paced(port: int, secret: str, rate: int, seconds: int, threads: int) -> dict
         w.join()
     elapsed = time.monotonic() - t0
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(blocked_after) < len(stops):
+    while time.monotonic() < deadline and len(listed_after) < len(stops):
         time.sleep(0.1)
     stop_polling.set()
     poller.join()
@@ -236,6 +242,7 @@ def paced(port: int, secret: str, rate: int, seconds: int, threads: int) -> dict
         "latencies": latencies,
         "stops": len(stops),
         "blocked": list(blocked_after.values()),
+        "listed": list(listed_after.values()),
         "errors": errors,
     }
 
@@ -497,6 +504,8 @@ def main() -> None:
             print(f"  STOP replies stored {replies} of {result['stops']} STOPs")
             print(f"  STOP 202 -> blocked: {summary(result['blocked'])}")
             print(f"  STOPs never seen blocked: {result['stops'] - len(result['blocked'])}")
+            print(f"  STOP 202 -> on the blocklist (worker): {summary(result['listed'])}")
+            print(f"  STOPs never seen on the blocklist: {result['stops'] - len(result['listed'])}")
             print(f"  errors: {len(result['errors'])} {result['errors'][:3]}")
 
             memory = peak_memory(web, worker)  # before the worker stops
@@ -541,6 +550,7 @@ def main() -> None:
             f"{args.seconds} s; then the endpoint alone",
             f"reached {result['sent'] / result['elapsed']:.1f} requests/s; request "
             f"{summary(result['latencies'])}; STOP 202 → blocked {summary(result['blocked'])}; "
+            f"STOP 202 → on the blocklist (worker) {summary(result['listed'])}; "
             f"alone {count / max(top['elapsed'], 1e-9):.1f} requests/s, "
             f"{per_request * 1000:.1f} ms CPU per request",
             f"{memory}; errors {len(result['errors'])}",

@@ -10,6 +10,7 @@ inbound message that caused it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -127,6 +128,78 @@ def _scope_senders(
     if scope == OptOutScope.KIND:
         return list(organization.senders.filter(kind=sender.kind))
     return [sender]
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """An inbound text that is stored and not processed yet, as messaging passes it in."""
+
+    sender_id: int
+    sender_kind: str
+    subscriber: str
+    text: str
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PendingOptOut:
+    """Why a subscriber counts as opted out before the worker has applied the keyword."""
+
+    keyword: str
+    received_at: dt.datetime
+
+
+def _covers(scope: str, text: StoredText, target: Sender) -> bool:
+    """Whether a keyword to ``text``'s sender changes ``target``'s list (``_scope_senders``)."""
+    if scope == OptOutScope.ORGANIZATION:
+        return target.kind != "email"
+    if scope == OptOutScope.KIND:
+        return text.sender_kind == target.kind
+    return text.sender_id == target.pk
+
+
+def pending_opt_outs(
+    *, organization: Organization, sender: Sender, texts: Iterable[StoredText]
+) -> dict[str, PendingOptOut]:
+    """The subscribers that a stored, not yet processed text opts out of ``sender``.
+
+    The worker applies a keyword moments after it is stored; until it has, the
+    dispatch guard and the suppression check ask this, so a STOP is in effect from
+    the webhook's 202 whatever the worker's backlog, and while the broker is down.
+    The worker's rules: the organization's keywords and opt-out scope, a possible
+    opt-out only where the organization opts those out automatically (on the
+    sender it was sent to), and per subscriber the latest keyword that covers the
+    sender wins (START after STOP lifts it). Where the worker could still decide
+    otherwise it errs on the side of not sending: a stored STOP older than an
+    opt-in applied already counts until it is processed (and superseded).
+    Two queries (keywords, settings) when ``texts`` is not empty, none otherwise.
+    """
+    texts = list(texts)
+    if not texts:
+        return {}
+    keywords = keyword_map(organization)
+    current = settings_for(organization)
+    latest: dict[str, tuple[dt.datetime, str, str]] = {}
+    for text in texts:
+        normalized = normalize_text(text.text)
+        kind, keyword = keywords.get(normalized, ("", ""))
+        if kind in (KeywordKind.OPT_OUT, KeywordKind.OPT_IN):
+            if not _covers(current.opt_out_scope, text, sender):
+                continue
+        elif current.auto_opt_out_possible and text.sender_id == sender.pk:
+            if possible_opt_out_rule(normalized) is None:
+                continue
+            kind, keyword = KeywordKind.OPT_OUT, "possible opt-out"
+        else:
+            continue
+        seen = latest.get(text.subscriber)
+        if seen is None or text.received_at >= seen[0]:
+            latest[text.subscriber] = (text.received_at, kind, keyword)
+    return {
+        subscriber: PendingOptOut(keyword=keyword, received_at=at)
+        for subscriber, (at, kind, keyword) in latest.items()
+        if kind == KeywordKind.OPT_OUT
+    }
 
 
 def reply_text(

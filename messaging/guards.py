@@ -4,7 +4,8 @@ In this order, the first that stops a message sets its status:
 
 1. allowed sending hours of the subaccount (``blocked_time``);
 2. interceptions: global (``global_block``), local to the organization (``partial_block``);
-3. the sender's blocklist (``unsubscribe``);
+3. the sender's blocklist (``unsubscribe``), and an opt-out keyword stored but
+   not yet applied by the worker (``unsubscribe`` too: a STOP counts from its 202);
 4. words not allowed: the platform's terms and link domains, minus the ones
    cleared for this organization (``keyword_block``);
 5. template variables without a value (``variable_error``); empty text, text
@@ -15,7 +16,8 @@ A keyword confirmation (batch trigger ``keyword``: the one reply to STOP, START,
 HELP ...) skips 3 and 4 only; see ``check_messages``.
 
 Queries for a batch of N numbers: one per 10,000 numbers for interceptions,
-blocklist and frequency, plus two for the word lists; none per message.
+blocklist, stored opt-outs and frequency, plus two for the word lists (and two
+for the keywords when an opt-out is pending); none per message.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from blocklists.interceptions import active_interceptions_among
 from blocklists.models import InterceptionScope
 from blocklists.services import blocklisted_among
 from messaging.models import ClearedTerm, Direction, Message, ProhibitedTerm, TermKind
+from messaging.selectors import pending_opt_outs_among
 from messaging.statuses import FailureCategory, MessageStatus
 
 CHUNK = 10_000
@@ -224,16 +227,27 @@ def check_messages(
             )
         remaining = kept
 
-    # 3. The sender's blocklist.
+    # 3. The sender's blocklist, and opt-outs stored that the worker has not applied yet.
     if remaining and not keyword_confirmation:
-        blocked = blocklisted_among(sender, [c.subscriber for c in remaining])
+        numbers = [c.subscriber for c in remaining]
+        listed = blocklisted_among(sender, numbers)
+        pending = pending_opt_outs_among(sender, numbers, organization)
         detail = f"On the blocklist of {sender.address}."
         for c in remaining:
-            if c.subscriber in blocked:
+            if c.subscriber in listed:
                 verdicts[c.id] = Verdict(
                     MessageStatus.PROCESS_FAILED, FailureCategory.UNSUBSCRIBE, detail
                 )
-        remaining = [c for c in remaining if c.subscriber not in blocked]
+            elif c.subscriber in pending:
+                found = pending[c.subscriber]
+                verdicts[c.id] = Verdict(
+                    MessageStatus.PROCESS_FAILED,
+                    FailureCategory.UNSUBSCRIBE,
+                    f"Opted out: {found.keyword} received "
+                    f"{found.received_at:%Y-%m-%d %H:%M:%S} UTC, being added to the "
+                    f"blocklist of {sender.address}.",
+                )
+        remaining = [c for c in remaining if c.id not in verdicts]
 
     # 4 and 5. Words not allowed, then variables and content, on the rendered text.
     words = WordFilter(organization) if remaining and not keyword_confirmation else None

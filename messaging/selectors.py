@@ -9,9 +9,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.access import Actor
-from accounts.models import Sender, SenderKind
+from accounts.models import Organization, Sender, SenderKind
 from blocklists.interceptions import active_interceptions_among
-from blocklists.models import BlocklistEntry
+from blocklists.keywords import PendingOptOut, StoredText, pending_opt_outs
+from blocklists.lookups import chunk_size, number_in
+from blocklists.models import BlocklistEntry, Source
 from messaging.models import Batch, Direction, Message
 
 CHUNK = 10_000
@@ -88,11 +90,59 @@ def suppressions_among(sender: Sender, subscribers: Sequence[str]) -> dict[str, 
         result.setdefault(subscriber, []).append(
             {"type": "blocklist", "reason": reason, "source": source, "since": since}
         )
+    for subscriber, pending in pending_opt_outs_among(sender, unique).items():
+        if subscriber not in result:  # already on the list: the entry says it
+            result[subscriber] = [
+                {
+                    "type": "blocklist",
+                    "reason": "not_defined",
+                    "source": Source.OPT_OUT,
+                    "since": pending.received_at,
+                    "pending": True,
+                    "keyword": pending.keyword,
+                }
+            ]
     for number, code, scope, expires_at in intercepted:
         result.setdefault(number, []).append(
             {"type": "interception", "code": code, "scope": scope, "expires_at": expires_at}
         )
     return result
+
+
+def pending_opt_outs_among(
+    sender: Sender, subscribers: Sequence[str], organization: Organization | None = None
+) -> dict[str, PendingOptOut]:
+    """The subscribers whose opt-out is stored but not yet applied by the worker, for
+    ``sender`` (``blocklists.keywords.pending_opt_outs`` decides from the texts).
+
+    One query per chunk, by number, over the partial index of unprocessed inbound
+    messages (``message_pending_number_idx``): it holds only the rows a worker has
+    still to process, and its probes stay cheap when a backlog grows (a worker down
+    for an hour at 200/s leaves 720,000), plus two when any is pending. Email
+    senders receive no texts.
+    """
+    if sender.kind == SenderKind.EMAIL or not subscribers:
+        return {}
+    unique = list(dict.fromkeys(subscribers))
+    pending = Message.objects.filter(
+        organization_id=sender.organization_id,
+        direction=Direction.INBOUND,
+        processed_at__isnull=True,
+    )
+    texts: list[StoredText] = []
+    size = chunk_size()
+    for start in range(0, len(unique), size):
+        rows = (
+            number_in(pending, "subscriber", unique[start : start + size])
+            .order_by()
+            .values_list("sender_id", "channel", "subscriber", "text", "requested_at")
+        )
+        texts += [StoredText(*row) for row in rows]
+    if not texts:
+        return {}
+    return pending_opt_outs(
+        organization=organization or sender.organization, sender=sender, texts=texts
+    )
 
 
 def _suppressions_postgresql(sender: Sender, unique: list[str], is_phone: bool):
