@@ -251,13 +251,6 @@ class Message(models.Model):
                 condition=Q(direction="inbound", processed_at__isnull=True),
                 name="message_inbound_pending_idx",
             ),
-            # Stored opt-outs the worker has not applied yet, by number: the dispatch guard
-            # and the suppression check ask it (small: only pending rows).
-            models.Index(
-                fields=["organization", "subscriber"],
-                condition=Q(direction="inbound", processed_at__isnull=True),
-                name="message_pending_number_idx",
-            ),
             # Beat re-queues messages left ``sending`` by a lost task (only rows in flight).
             models.Index(
                 fields=["updated_at"],
