@@ -10,7 +10,7 @@ inbound message that caused it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -166,6 +166,18 @@ def pending_opt_outs(
     The worker applies a keyword moments after it is stored; until it has, the
     dispatch guard and the suppression check ask this, so a STOP is in effect from
     the webhook's 202 whatever the worker's backlog, and while the broker is down.
+    See ``pending_opt_outs_by_sender`` for the rules.
+    """
+    return pending_opt_outs_by_sender(organization=organization, senders=[sender], texts=texts)[
+        sender.pk
+    ]
+
+
+def pending_opt_outs_by_sender(
+    *, organization: Organization, senders: Sequence[Sender], texts: Iterable[StoredText]
+) -> dict[int, dict[str, PendingOptOut]]:
+    """For each of ``senders`` (by id), the subscribers a stored text opts out of it.
+
     The worker's rules: the organization's keywords and opt-out scope, a possible
     opt-out only where the organization opts those out automatically (on the
     sender it was sent to), and per subscriber the latest keyword that covers the
@@ -175,31 +187,38 @@ def pending_opt_outs(
     Two queries (keywords, settings) when ``texts`` is not empty, none otherwise.
     """
     texts = list(texts)
+    found: dict[int, dict[str, PendingOptOut]] = {sender.pk: {} for sender in senders}
     if not texts:
-        return {}
+        return found
     keywords = keyword_map(organization)
     current = settings_for(organization)
-    latest: dict[str, tuple[dt.datetime, str, str]] = {}
+    classified = []
     for text in texts:
         normalized = normalize_text(text.text)
         kind, keyword = keywords.get(normalized, ("", ""))
-        if kind in (KeywordKind.OPT_OUT, KeywordKind.OPT_IN):
-            if not _covers(current.opt_out_scope, text, sender):
+        if kind not in (KeywordKind.OPT_OUT, KeywordKind.OPT_IN):
+            if not current.auto_opt_out_possible or possible_opt_out_rule(normalized) is None:
                 continue
-        elif current.auto_opt_out_possible and text.sender_id == sender.pk:
-            if possible_opt_out_rule(normalized) is None:
+            kind, keyword = "possible_opt_out", "possible opt-out"
+        classified.append((text, kind, keyword))
+    for sender in senders:
+        latest: dict[str, tuple[dt.datetime, str, str]] = {}
+        for text, kind, keyword in classified:
+            if kind == "possible_opt_out":
+                if text.sender_id != sender.pk:  # opted out where it was sent only
+                    continue
+                kind = KeywordKind.OPT_OUT
+            elif not _covers(current.opt_out_scope, text, sender):
                 continue
-            kind, keyword = KeywordKind.OPT_OUT, "possible opt-out"
-        else:
-            continue
-        seen = latest.get(text.subscriber)
-        if seen is None or text.received_at >= seen[0]:
-            latest[text.subscriber] = (text.received_at, kind, keyword)
-    return {
-        subscriber: PendingOptOut(keyword=keyword, received_at=at)
-        for subscriber, (at, kind, keyword) in latest.items()
-        if kind == KeywordKind.OPT_OUT
-    }
+            seen = latest.get(text.subscriber)
+            if seen is None or text.received_at >= seen[0]:
+                latest[text.subscriber] = (text.received_at, kind, keyword)
+        found[sender.pk] = {
+            subscriber: PendingOptOut(keyword=keyword, received_at=at)
+            for subscriber, (at, kind, keyword) in latest.items()
+            if kind == KeywordKind.OPT_OUT
+        }
+    return found
 
 
 def reply_text(

@@ -10,7 +10,9 @@ from accounts.access import Actor
 from accounts.models import Sender
 from accounts.normalization import normalize_email, normalize_phone
 from blocklists.interceptions import interceptions_for
+from blocklists.keywords import PendingOptOut
 from blocklists.models import BlocklistEntry, Interception
+from messaging.selectors import pending_opt_outs_of
 
 
 @dataclass
@@ -41,20 +43,34 @@ def read_number(typed: str, country: str) -> NumberLookup:
 
 
 @dataclass
+class PendingBlock:
+    """An opt-out that is stored and in effect, but not yet on the sender's list."""
+
+    sender: Sender
+    opt_out: PendingOptOut
+
+
+@dataclass
 class BlockStatus:
     entries: list[BlocklistEntry] = field(default_factory=list)
     interceptions: list[Interception] = field(default_factory=list)
     clear_senders: list[Sender] = field(default_factory=list)
+    pending: list[PendingBlock] = field(default_factory=list)
 
     @property
     def blocked(self) -> bool:
-        return bool(self.entries or self.interceptions)
+        return bool(self.entries or self.interceptions or self.pending)
+
+    @property
+    def blocked_senders(self) -> int:
+        return len(self.entries) + len(self.pending)
 
 
 def block_status(actor: Actor, value: str) -> BlockStatus:
     """Where ``value`` is blocked for the actor's organization: blocklists and interceptions.
 
-    Two queries (entries by subscriber, interceptions by number) plus the sender list.
+    Three queries (entries by subscriber, interceptions by number, opt-outs stored and
+    not yet applied) plus the sender list; two more when such an opt-out is found.
     """
     senders = list(actor.scope(Sender.objects.all()).order_by("kind", "address"))
     entries = list(
@@ -67,5 +83,14 @@ def block_status(actor: Actor, value: str) -> BlockStatus:
         [] if "@" in value else interceptions_for(organization=actor.organization, number=value)
     )
     blocked_ids = {entry.sender_id for entry in entries}
+    pending = []
+    if actor.organization is not None and "@" not in value:
+        stored = pending_opt_outs_of(
+            actor.organization, value, [s for s in senders if s.pk not in blocked_ids]
+        )
+        pending = [PendingBlock(s, stored[s.pk]) for s in senders if s.pk in stored]
+        blocked_ids |= set(stored)
     clear = [s for s in senders if s.pk not in blocked_ids]
-    return BlockStatus(entries=entries, interceptions=interceptions, clear_senders=clear)
+    return BlockStatus(
+        entries=entries, interceptions=interceptions, clear_senders=clear, pending=pending
+    )

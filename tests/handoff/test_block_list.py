@@ -81,3 +81,45 @@ def test_needs_an_organization_and_get(login, agent, db):
 def test_handoff_index_links_the_pages(login, agent):
     html = login(agent).get(reverse("handoff:index")).content.decode()
     assert URL in html and reverse("handoff:interceptions") in html
+
+
+def _stored_stop(sender, number=NUMBER, text="STOP"):
+    """A STOP the webhook stored that no worker has processed yet (its task not run)."""
+    from messaging.inbound import receive_inbound
+
+    received = receive_inbound(
+        sender=sender, subscriber=number, text=text, provider_message_id=f"p-{text}"
+    )
+    assert received.message.processed_at is None
+    return received.message
+
+
+def test_a_stop_not_yet_applied_shows_as_in_effect(
+    login, agent, org, sender, long_code, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        _stored_stop(sender)
+    html = login(agent).get(URL, {"number": NUMBER}).content.decode()
+    assert "+14155550123 is blocked</strong> on 1 sender." in html
+    assert "Opted out, being added to the blocklist" in html
+    assert "nothing more is sent to this number from 52811" in html
+    assert "Not blocked on: +14155554559" in html  # scope: the sender it was sent to
+    # Once the worker has processed it, the entry answers instead.
+    from messaging.inbound import process_inbound
+    from messaging.models import Message
+
+    # Its confirmation reply is queued on commit: not run here (no broker in this test).
+    with django_capture_on_commit_callbacks(execute=False):
+        process_inbound(message_id=Message.objects.get(direction="inbound").pk)
+    html = login(agent).get(URL, {"number": NUMBER}).content.decode()
+    assert "being added to the blocklist" not in html
+    assert "Replying START to 52811 removes the block." in html
+
+
+def test_a_stored_text_that_is_no_opt_out_blocks_nothing(
+    login, agent, sender, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        _stored_stop(sender, text="Where is my order?")
+    html = login(agent).get(URL, {"number": NUMBER}).content.decode()
+    assert "+14155550123 is not blocked anywhere." in html
