@@ -121,6 +121,17 @@ def test_the_later_stored_keyword_wins(api, store, make_batch, texts, blocked):
     assert (status == MessageStatus.PROCESS_FAILED) is blocked
 
 
+def test_a_stored_start_lifts_nothing_until_the_worker_has_applied_it(api, store):
+    """Erring towards not sending: the entry of an applied STOP stays in force while the
+    START that lifts it waits for a worker."""
+    stop = store("STOP")
+    inbound.process_inbound(message_id=stop.pk)
+    start = store("START")
+    assert check(api)["blocked"] is True
+    inbound.process_inbound(message_id=start.pk)
+    assert check(api)["blocked"] is False
+
+
 def test_received_at_orders_them_not_the_order_they_arrived_in(api, store):
     base = timezone.now() - dt.timedelta(minutes=5)
     store("START", received_at=(base + dt.timedelta(seconds=30)).isoformat())
