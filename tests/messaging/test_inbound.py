@@ -378,12 +378,15 @@ def test_a_broker_down_at_commit_still_answers_202_and_beat_processes_it(
     assert response.status_code == 202, response.content
     message = inbound_message(response)
     assert message.processed_at is None
+    assert check(api) is True  # in effect already, while the broker is down
+    assert not BlocklistEntry.objects.exists()
     Message.objects.filter(pk=message.pk).update(
         updated_at=timezone.now() - dt.timedelta(minutes=2)
     )
     with django_capture_on_commit_callbacks(execute=True):
         requeue_unprocessed_inbound.delay()
     assert check(api) is True
+    assert BlocklistEntry.objects.filter(sender=sender, subscriber=CUSTOMER).exists()
     assert len(replies_to(message)) == 1
 
 
