@@ -35,7 +35,15 @@ from accounts.models import Organization, Sender, SenderKind, Subaccount
 from blocklists.interceptions import active_interceptions_among
 from blocklists.models import InterceptionScope
 from blocklists.services import blocklisted_among
-from messaging.models import ClearedTerm, Direction, Message, ProhibitedTerm, TermKind
+from messaging.models import (
+    Batch,
+    ClearedTerm,
+    Direction,
+    Message,
+    ProhibitedTerm,
+    TermKind,
+    Trigger,
+)
 from messaging.selectors import pending_opt_outs_among
 from messaging.statuses import FailureCategory, MessageStatus
 
@@ -303,3 +311,43 @@ def check_messages(
     for c in remaining:
         verdicts[c.id] = Verdict(MessageStatus.SENDING, "", "Passed the checks.", segments[c.id])
     return verdicts
+
+
+def opted_out_since_checked(messages: Sequence[Message]) -> dict[int, str]:
+    """The last look before the gateway: messages whose number was blocklisted, or
+    whose opt-out was stored, after the guards passed them; each with its detail.
+
+    A campaign's last chunk reaches the gateway seconds to minutes after its
+    dispatch (longer behind a queue), and a STOP, an import or an admin's add in
+    between must hold it back too. Keyword confirmations are exempt, as in
+    ``check_messages``. Per sender in the chunk: one blocklist query and one for
+    stored opt-outs; one more for the batches' triggers. ``message.sender`` must be
+    loaded.
+    """
+    triggers = dict(
+        Batch.objects.filter(pk__in={m.batch_id for m in messages if m.batch_id}).values_list(
+            "pk", "trigger"
+        )
+    )
+    by_sender: dict[int, list[Message]] = {}
+    for message in messages:
+        if triggers.get(message.batch_id) != Trigger.KEYWORD:
+            by_sender.setdefault(message.sender_id, []).append(message)
+    stopped: dict[int, str] = {}
+    for group in by_sender.values():
+        sender = group[0].sender
+        numbers = [m.subscriber for m in group]
+        listed = blocklisted_among(sender, numbers)
+        pending = pending_opt_outs_among(sender, numbers, sender.organization)
+        for message in group:
+            if message.subscriber in listed:
+                stopped[message.pk] = (
+                    f"Added to the blocklist of {sender.address} after the checks: "
+                    "not handed to the channel."
+                )
+            elif (found := pending.get(message.subscriber)) is not None:
+                stopped[message.pk] = (
+                    f"Opted out after the checks: {found.keyword} received "
+                    f"{found.received_at:%Y-%m-%d %H:%M:%S} UTC; not handed to the channel."
+                )
+    return stopped

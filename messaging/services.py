@@ -24,12 +24,13 @@ from accounts.normalization import PhoneNormalizer, normalize_email
 from blocklists.interceptions import intercept_from_failure
 from blocklists.lookups import number_in
 from messaging.gateways import GatewayError, Receipt, gateway_for
-from messaging.guards import Candidate, check_messages, render
+from messaging.guards import Candidate, check_messages, opted_out_since_checked, render
 from messaging.models import Batch, Direction, Message, Priority, Trigger
 from messaging.statuses import (
     AWAITING_RECEIPT,
     NOT_STARTED,
     BatchStatus,
+    FailureCategory,
     FailureCode,
     MessageStatus,
 )
@@ -287,6 +288,7 @@ def send_messages(
     )
     for message in messages:
         message.sender = senders[message.sender_id]
+    messages = _hold_back_opted_out(messages)
     gateways: dict[int, object] = {}
     accepted: list[Message] = []
     failures: dict[str, list[int]] = defaultdict(list)
@@ -322,16 +324,43 @@ def send_messages(
                     updated_at=now,
                     status_log=append_log(log_entry(MessageStatus.ERROR, note, now)),
                 )
-        for batch_id in {m.batch_id for m in messages if m.batch_id}:
-            # The batch's status only changes once its last message leaves ``sending``.
-            if not Message.objects.filter(batch_id=batch_id, status=MessageStatus.SENDING).exists():
-                refresh_batch_status(batch_id=batch_id)
+        _refresh_batches_done_sending({m.batch_id for m in messages})
         by_sender: dict[int, list[Message]] = defaultdict(list)
         for message in accepted:
             by_sender[message.sender_id].append(message)
         for sender_id, sent in by_sender.items():
             transaction.on_commit(lambda g=gateways[sender_id], s=sent: g.after_send(s))
     return retry
+
+
+def _hold_back_opted_out(messages: list[Message]) -> list[Message]:
+    """Stop the claimed messages whose number opted out after the guards passed them
+    (``process_failed`` / unsubscribe, said in the send log); return the others."""
+    stopped = opted_out_since_checked(messages)
+    if not stopped:
+        return messages
+    now = timezone.now()
+    by_detail: dict[str, list[int]] = defaultdict(list)
+    for message_id, detail in stopped.items():
+        by_detail[detail].append(message_id)
+    with transaction.atomic():
+        for detail, ids in by_detail.items():
+            Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING).update(
+                status=MessageStatus.PROCESS_FAILED,
+                failure_category=FailureCategory.UNSUBSCRIBE,
+                sent_at=None,
+                updated_at=now,
+                status_log=append_log(log_entry(MessageStatus.PROCESS_FAILED, detail, now)),
+            )
+        _refresh_batches_done_sending({m.batch_id for m in messages if m.pk in stopped})
+    return [message for message in messages if message.pk not in stopped]
+
+
+def _refresh_batches_done_sending(batch_ids: set[int | None]) -> None:
+    # The batch's status only changes once its last message leaves ``sending``.
+    for batch_id in batch_ids - {None}:
+        if not Message.objects.filter(batch_id=batch_id, status=MessageStatus.SENDING).exists():
+            refresh_batch_status(batch_id=batch_id)
 
 
 # The rows are found by primary key alone and their status is checked once locked:

@@ -259,3 +259,80 @@ def test_the_lookup_reads_an_index_not_every_message(store, sender, numbers):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan" not in plan, plan
     assert "message_subscriber_org_idx" in plan or "message_inbound_pending_idx" in plan, plan
+
+
+# The last look before the gateway ------------------------------------------------------
+
+
+def _dispatched_not_sent(make_batch, numbers, django_capture_on_commit_callbacks):
+    """A batch through the guards whose gateway hand-over (queued on commit) waits."""
+    batch = make_batch(numbers)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        services.dispatch_batch(batch_id=batch.pk)
+    assert set(Message.objects.filter(batch=batch).values_list("status", flat=True)) == {
+        MessageStatus.SENDING
+    }
+    return batch, queued
+
+
+def _sent(queued, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in queued:
+            callback()
+
+
+def _outcome(batch):
+    return {
+        m.subscriber: (m.status, m.failure_category, m.status_log[-1]["detail"], m.sent_at)
+        for m in Message.objects.filter(batch=batch)
+    }
+
+
+def test_a_stop_stored_after_the_checks_holds_the_message_back(
+    store, make_batch, django_capture_on_commit_callbacks
+):
+    batch, queued = _dispatched_not_sent(
+        make_batch, [CUSTOMER, NEIGHBOUR], django_capture_on_commit_callbacks
+    )
+    store("STOP")  # while the batch waits for its turn at the gateway
+    _sent(queued, django_capture_on_commit_callbacks)
+    outcome = _outcome(batch)
+    status, category, detail, sent_at = outcome[CUSTOMER]
+    assert (status, category, sent_at) == (
+        MessageStatus.PROCESS_FAILED,
+        FailureCategory.UNSUBSCRIBE,
+        None,
+    )
+    assert detail.startswith("Opted out after the checks: STOP received ")
+    assert detail.endswith("not handed to the channel.")
+    assert outcome[NEIGHBOUR][0] in {MessageStatus.SENT, MessageStatus.DELIVERED}
+    assert not Message.objects.get(batch=batch, subscriber=CUSTOMER).provider_message_id
+
+
+def test_an_entry_added_after_the_checks_holds_the_message_back(
+    sender, make_batch, django_capture_on_commit_callbacks
+):
+    from blocklists.services import add_entry
+
+    batch, queued = _dispatched_not_sent(make_batch, [CUSTOMER], django_capture_on_commit_callbacks)
+    add_entry(sender=sender, subscriber=CUSTOMER, reason="support_request")
+    _sent(queued, django_capture_on_commit_callbacks)
+    status, category, detail, _ = _outcome(batch)[CUSTOMER]
+    assert (status, category) == (MessageStatus.PROCESS_FAILED, FailureCategory.UNSUBSCRIBE)
+    assert detail == "Added to the blocklist of 52811 after the checks: not handed to the channel."
+    batch.refresh_from_db()
+    assert batch.status != "sending"  # its last message left sending: the batch says so
+
+
+def test_the_last_look_costs_a_few_queries_per_chunk(
+    sender, make_batch, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from messaging.guards import opted_out_since_checked
+
+    batch, _queued = _dispatched_not_sent(
+        make_batch, [f"+1415556{i:04d}" for i in range(1_000)], django_capture_on_commit_callbacks
+    )
+    messages = list(Message.objects.filter(batch=batch).select_related("sender__organization"))
+    # the batches' triggers, the blocklist, the stored opt-outs
+    with django_assert_max_num_queries(3):
+        assert opted_out_since_checked(messages) == {}
