@@ -114,10 +114,10 @@ def suppressions_among(sender: Sender, subscribers: Sequence[str]) -> dict[str, 
     return result
 
 
-# Above this many numbers, one EXISTS first: sending 10,000 numbers to PostgreSQL cost
-# 23 ms with nothing pending at the scale data, the EXISTS first 1.4 ms in all
-# (bench/pending_lookup.py).
-PENDING_PRECHECK_ABOVE = 1_000
+# Above this many numbers, one EXISTS first: with nothing pending (nearly always) it is
+# cheaper than sending the numbers: 1,000 numbers 2.2 -> 0.8 ms in all, 10,000 numbers
+# 23 -> 1.4 ms (bench/pending_lookup.py, docs/performance.md).
+PENDING_PRECHECK_ABOVE = 20
 _PENDING_SQL = (
     "SELECT sender_id, channel, subscriber, text, requested_at FROM messaging_message "
     "WHERE organization_id = %s AND direction = 'inbound' AND processed_at IS NULL "
