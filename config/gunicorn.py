@@ -20,10 +20,11 @@ worker_class = "config.roomy_stack.RoomySyncWorker" if sys.version_info < (3, 13
 
 # What the worker keeps for its lifetime (the code, the URLconf, compiled templates) out
 # of the garbage collector's oldest generation. A full collection looked at all of it,
-# about 125,000 objects: 65-100 ms, in one request out of 150 on the search pages, the
+# about 125,000 objects: 50-100 ms, in one request out of 150 on the search pages, the
 # tail of their p99 (docs/performance.md, "Thirteenth session"). Frozen, a full
-# collection takes 3-6 ms. Frozen again after the first requests of each kind have
-# compiled their templates; each freeze follows a collection, so no garbage is kept.
+# collection takes 3-7 ms (bench/gc_pauses.py). Frozen again after the first requests,
+# which compile their pages' templates; each freeze follows a collection, so no garbage
+# is kept.
 FREEZE_AFTER_REQUESTS = frozenset({1, 10, 100, 1000})
 
 

@@ -1,7 +1,7 @@
 """config/gunicorn.py as gunicorn reads it: the web workers freeze what they keep.
 
 Without it a full garbage collection walked every object of the loaded application
-(65-100 ms, one request in about 150); see the hooks' comment in the file.
+(50-100 ms, one request in about 150); see the hooks' comment in the file.
 """
 
 import gc
