@@ -438,6 +438,8 @@ def main() -> None:
     web = start(
         [
             str(bin_dir / "gunicorn"),
+            "-c",  # the Procfile's settings and hooks; the options below override them
+            "config/gunicorn.py",
             "config.wsgi",
             "-w",
             str(args.gunicorn_workers),

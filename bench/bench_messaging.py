@@ -304,6 +304,8 @@ def bench_check_http(org, sender, samples: int) -> None:
             sys.executable,
             "-m",
             "gunicorn",
+            "-c",  # the Procfile's settings and hooks (its worker class); this run's below
+            "config/gunicorn.py",
             "config.wsgi",
             "--workers",
             "2",
