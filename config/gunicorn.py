@@ -24,7 +24,8 @@ worker_class = "config.roomy_stack.RoomySyncWorker" if sys.version_info < (3, 13
 # tail of their p99 (docs/performance.md, "Thirteenth session"). Frozen, a full
 # collection takes 3-7 ms (bench/gc_pauses.py). Frozen again after the first requests,
 # which compile their pages' templates; each freeze follows a collection, so no garbage
-# is kept.
+# is frozen. An object alive at a freeze and dropped later in a reference cycle stays
+# until the worker exits: at most what was alive at these five moments.
 FREEZE_AFTER_REQUESTS = frozenset({1, 10, 100, 1000})
 
 
