@@ -4,7 +4,8 @@ Needs the data of ``manage.py seed_scale`` (default volumes) in a PostgreSQL
 database. Starts gunicorn with the production settings (DEBUG off, a random
 SECRET_KEY generated for the run), logs in through the login form as the
 organization's agent and as platform staff, warms up, then for each search
-times, one request at a time over keep-alive HTTP on loopback:
+times, one request at a time over keep-alive HTTP on loopback and in turns (one
+of each, then the next round), so that all three see the same machine:
 
 - the Handoff page, as the agent;
 - the Django admin changelist doing the same search (``search_fields`` /
@@ -196,15 +197,32 @@ class Browser:
 
 def timed(call, count: int, warmup: int, max_seconds: float) -> list[float]:
     """Run ``call(i)`` ``warmup`` times untimed, then up to ``count`` times or ``max_seconds``."""
+    return timed_together([call], count, warmup, max_seconds)[0]
+
+
+def timed_together(calls: list, count: int, warmup: int, max_seconds: float) -> list[list[float]]:
+    """Each of ``calls`` ``warmup`` times untimed, then in turns: ``calls[0](i)``,
+    ``calls[1](i)``, ... for each ``i``, up to ``count`` rounds or ``max_seconds`` per
+    call. The samples of each call, in the order of ``calls``.
+
+    In turns, so that the legs of a comparison see the same machine: on a shared
+    machine the CPU's speed changed by up to 2x from one half-minute to the next
+    (docs/performance.md, "Fourteenth session"), and legs timed one after the other
+    gave ratios from 5.1x to 7.8x in consecutive runs.
+    """
     for i in range(warmup):
-        call(i)
-    samples: list[float] = []
-    deadline = time.perf_counter() + max_seconds
+        for call in calls:
+            call(i)
+    samples: list[list[float]] = [[] for _ in calls]
+    spent = [0.0 for _ in calls]
     for i in range(count):
-        started = time.perf_counter()
-        call(i)
-        samples.append(time.perf_counter() - started)
-        if time.perf_counter() > deadline and len(samples) >= 5:
+        for call, mine, k in zip(calls, samples, range(len(calls)), strict=True):
+            started = time.perf_counter()
+            call(i)
+            took = time.perf_counter() - started
+            mine.append(took)
+            spent[k] += took
+        if len(samples[0]) >= 5 and max(spent) > max_seconds:
             break
     return samples
 
@@ -465,9 +483,10 @@ def run_search(args) -> None:
         for name, ours, admin, floor, admin_label in legs:
             if args.only and args.only.lower() not in name.lower():
                 continue
-            mine = summary(timed(ours, args.count, args.warmup, args.max_seconds))
-            theirs = summary(timed(admin, args.count, args.warmup, args.max_seconds))
-            bare = summary(timed(floor, args.count, args.warmup, args.max_seconds))
+            mine, theirs, bare = map(
+                summary,
+                timed_together([ours, admin, floor], args.count, args.warmup, args.max_seconds),
+            )
             ratio = theirs["p95"] / mine["p95"]
             print(f"\n{name}  ({volumes})")
             print(f"  Handoff page (HTTP, agent)   {fmt(mine)}  n={mine['n']}")
@@ -567,9 +586,7 @@ def main() -> None:
     search.add_argument("--org-slug", default="scale")
     search.add_argument("--count", type=int, default=200, help="timed requests per leg")
     search.add_argument("--warmup", type=int, default=10)
-    search.add_argument(
-        "--max-seconds", type=float, default=60, help="per leg (at least 5 requests)"
-    )
+    search.add_argument("--max-seconds", type=float, default=60, help="per leg (at least 5 rounds)")
     search.add_argument("--workers", type=int, default=2)
     search.add_argument("--seed", type=int, default=5)
     search.add_argument("--only", help="run only the legs whose name contains this")
