@@ -202,8 +202,9 @@ def timed(call, count: int, warmup: int, max_seconds: float) -> list[float]:
 
 def timed_together(calls: list, count: int, warmup: int, max_seconds: float) -> list[list[float]]:
     """Each of ``calls`` ``warmup`` times untimed, then in turns: ``calls[0](i)``,
-    ``calls[1](i)``, ... for each ``i``, up to ``count`` rounds or ``max_seconds`` per
-    call. The samples of each call, in the order of ``calls``.
+    ``calls[1](i)``, ... for each ``i``. A call stops after ``count`` requests, or once
+    it has spent ``max_seconds`` (after at least 5); the others go on in turns. The
+    samples of each call, in the order of ``calls``.
 
     In turns, so that the legs of a comparison see the same machine: on a shared
     machine the CPU's speed changed by up to 2x from one half-minute to the next
@@ -215,15 +216,21 @@ def timed_together(calls: list, count: int, warmup: int, max_seconds: float) -> 
             call(i)
     samples: list[list[float]] = [[] for _ in calls]
     spent = [0.0 for _ in calls]
-    for i in range(count):
-        for call, mine, k in zip(calls, samples, range(len(calls)), strict=True):
-            started = time.perf_counter()
-            call(i)
-            took = time.perf_counter() - started
-            mine.append(took)
-            spent[k] += took
-        if len(samples[0]) >= 5 and max(spent) > max_seconds:
-            break
+
+    def going(k: int) -> bool:
+        taken = len(samples[k])
+        return taken < count and (taken < 5 or spent[k] <= max_seconds)
+
+    i = 0
+    while any(going(k) for k in range(len(calls))):
+        for k, call in enumerate(calls):
+            if going(k):
+                started = time.perf_counter()
+                call(i)
+                took = time.perf_counter() - started
+                samples[k].append(took)
+                spent[k] += took
+        i += 1
     return samples
 
 
