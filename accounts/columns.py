@@ -31,16 +31,25 @@ class LocalTimeColumn(Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value):
-        local = timezone.localtime(value)
-        if self.strftime is None:
-            return dateformat.format(local, self.format)
-        return local.strftime(self.strftime)  # 5x faster than Django's formatter
+        return local_time(value, self.format, self.strftime)
+
+
+def local_time(value, format: str, strftime: str | None = None) -> str:  # noqa: A002
+    """``value|date:format`` in the viewer's zone, by strftime where ``format`` allows
+    (5x faster than Django's formatter); ``strftime``: ``format`` translated already.
+    Unlike the filter, an ambiguous local time keeps its zone."""
+    local = timezone.localtime(value)
+    strftime = strftime or _as_strftime(format)
+    if strftime is None:
+        return dateformat.format(local, format)
+    return local.strftime(strftime)
 
 
 # The date format characters the lists use, as strftime (%Z: the zone's abbreviation).
 _STRFTIME = {"Y": "%Y", "m": "%m", "d": "%d", "H": "%H", "i": "%M", "s": "%S", "T": "%Z"}
 
 
+@functools.cache
 def _as_strftime(format: str) -> str | None:  # noqa: A002
     """``format`` (Django's date format) as a strftime format, or None when it has
     characters other than those of ``_STRFTIME`` and separators."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from accounts.access import Actor
+from accounts.columns import local_time, url_for_each
 from blocklists.interceptions import interceptions_for
 from blocklists.models import (
     BlocklistEntry,
@@ -25,6 +26,25 @@ from contacts.models import Contact
 from messaging.models import Message
 
 LIMIT = 200
+# What the page's badge says for each kind of item (it said "Messagein" and
+# "Messageout": the kind without its underscore).
+KIND_LABELS = {
+    "message_in": "Received",
+    "message_out": "Sent",
+    "keyword": "Keyword",
+    "blocklist": "Blocklist",
+    "interception": "Interception",
+}
+# The messages' fields the timeline reads: not their logs, variables or batch.
+MESSAGE_FIELDS = (
+    "requested_at",
+    "direction",
+    "sender__address",
+    "text",
+    "status",
+    "failure_code",
+    "failure_category",
+)
 
 
 @dataclass
@@ -35,6 +55,15 @@ class TimelineItem:
     detail: str = ""
     link: str = ""
     badge: str = "secondary"
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def when(self) -> str:
+        """The time in the viewer's zone, as the page shows it."""
+        return local_time(self.at, "Y-m-d H:i:s T")
 
 
 @dataclass
@@ -56,12 +85,11 @@ def _interception_scope(actor: Actor) -> Q:
 
 def number_timeline(actor: Actor, number: str, *, limit: int = LIMIT) -> Timeline:
     """Messages in and out, keywords, blocklist adds/reverts, interceptions, contact."""
-    from django.urls import reverse
-
     timeline = Timeline(number=number)
     messages = list(
         actor.scope(Message.objects.filter(subscriber=number))
-        .select_related("sender", "batch")
+        .select_related("sender")
+        .only(*MESSAGE_FIELDS)
         .order_by("-requested_at", "-id")[:limit]
     )
     for m in messages:
@@ -79,7 +107,7 @@ def number_timeline(actor: Actor, number: str, *, limit: int = LIMIT) -> Timelin
                     f"“{m.text[:120]}” · {m.get_status_display()}"
                     + (f" · {m.failure_meaning}" if m.failure_code or m.failure_category else "")
                 ),
-                link=reverse("messaging:message", args=[m.pk]),
+                link=url_for_each("messaging:message", m.pk),
                 badge="info"
                 if inbound
                 else (

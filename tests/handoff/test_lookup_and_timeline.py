@@ -132,6 +132,20 @@ def test_timeline_tells_the_whole_story(login, agent, history):
     assert "Intercepted</span> Global" in html
 
 
+def test_timeline_says_what_each_item_is_and_when_in_the_organizations_zone(
+    login, agent, org, history
+):
+    org.time_zone = "America/New_York"
+    org.save(update_fields=["time_zone"])
+    inbound = Message.objects.get(subscriber=NUMBER, direction="inbound")
+    html = login(agent).get(reverse("handoff:number", args=[NUMBER])).content.decode()
+    badges = re.findall(r'<span class="badge text-bg-\w+">([^<]+)</span>', html)
+    assert {"Received", "Sent", "Keyword", "Blocklist", "Interception"} <= set(badges)
+    local = inbound.requested_at.astimezone(org.zone)
+    assert f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}" in html  # EST or EDT, not UTC
+    assert local.tzname() in ("EST", "EDT")
+
+
 def test_timeline_order_is_newest_first(agent, history):
     from accounts.access import Actor
     from handoff.timeline import number_timeline
