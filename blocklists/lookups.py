@@ -27,3 +27,23 @@ def number_in(queryset: QuerySet, field: str, values: list[str]) -> QuerySet:
         # .extra is the one way to pass a whole list as a single array parameter.
         return queryset.extra(where=[f'"{table}"."{column}" = ANY(%s)'], params=[list(values)])
     return queryset.filter(**{f"{field}__in": values})
+
+
+# The separator of ``text_array``: no normalised number or email holds it (Django's
+# email validation refuses a line break even in a quoted local part).
+_SEPARATOR = "\n"
+
+
+def text_array(values: list[str]) -> tuple[str, list[str]]:
+    """SQL for a ``varchar[]`` of ``values`` (PostgreSQL) and its parameters.
+
+    psycopg writes a list of strings as an array literal in Python: 227 ms for
+    100,000 numbers on the fourteenth session's machine, once per query of the
+    suppression check. Joined into one text and split by PostgreSQL, the same array
+    costs a ``str.join``. Values that would not survive the split (one holding the
+    separator, a lone empty string) travel as the list.
+    """
+    joined = _SEPARATOR.join(values)
+    if joined.count(_SEPARATOR) == len(values) - 1 and (joined or not values):
+        return "string_to_array(%s, chr(10))::varchar[]", [joined]
+    return "%s::varchar[]", [list(values)]

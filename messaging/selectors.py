@@ -17,7 +17,7 @@ from blocklists.keywords import (
     pending_opt_outs,
     pending_opt_outs_by_sender,
 )
-from blocklists.lookups import chunk_size
+from blocklists.lookups import chunk_size, text_array
 from blocklists.models import BlocklistEntry, Source
 from messaging.models import Batch, Direction, Message
 
@@ -192,11 +192,13 @@ def _stored_texts(organization_id: int, unique: list[str]) -> list[StoredText]:
 
 
 def _suppressions_postgresql(sender: Sender, unique: list[str], is_phone: bool):
+    # The numbers as one text, built once for both queries (blocklists.lookups).
+    numbers, numbers_params = text_array(unique)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT subscriber, reason, source, excluded_at FROM blocklists_blocklistentry "
-            "WHERE sender_id = %s AND subscriber = ANY(%s::varchar[])",
-            [sender.pk, unique],
+            f"WHERE sender_id = %s AND subscriber = ANY({numbers})",
+            [sender.pk, *numbers_params],
         )
         entries = cursor.fetchall()
         intercepted = []
@@ -204,11 +206,10 @@ def _suppressions_postgresql(sender: Sender, unique: list[str], is_phone: bool):
             # DISTINCT ON keeps one row per number: global ('global' < 'local') first.
             cursor.execute(
                 "SELECT DISTINCT ON (number) number, code, scope, expires_at "
-                "FROM blocklists_interception "
-                "WHERE number = ANY(%s::varchar[]) AND expires_at > %s "
+                f"FROM blocklists_interception WHERE number = ANY({numbers}) AND expires_at > %s "
                 "AND (scope = 'global' OR (scope = 'local' AND organization_id = %s)) "
                 "ORDER BY number, scope",
-                [unique, timezone.now(), sender.organization_id],
+                [*numbers_params, timezone.now(), sender.organization_id],
             )
             intercepted = cursor.fetchall()
     return entries, intercepted
