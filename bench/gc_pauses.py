@@ -9,7 +9,9 @@ prints the requests' p50 / p95 / p99 / max with what the collections cost:
         .venv/bin/python bench/gc_pauses.py [--freeze] [--count 2000]
 
 ``--freeze`` does what ``config/gunicorn.py`` does once a web worker is up: a full
-collection, then ``gc.freeze()``.
+collection, then ``gc.freeze()``. ``--path`` times another page, e.g. the number
+timeline: ``--freeze --path "/handoff/numbers/{customer}/"``. The requests run in a
+roomy chunk of the frame stack, as in gunicorn's worker (``config/roomy_stack.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import gc
 import io
 import os
+import random
 import statistics
 import sys
 import time
@@ -36,7 +39,11 @@ def main() -> None:
     parser.add_argument("--freeze", action="store_true")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--user", default="scale-agent")
-    parser.add_argument("--path", default="/handoff/messages/?channel={sender}")
+    parser.add_argument(
+        "--path",
+        default="/handoff/messages/?channel={sender}",
+        help="{sender}: each channel in turn; {customer}: a customer number",
+    )
     args = parser.parse_args()
 
     import django
@@ -47,7 +54,9 @@ def main() -> None:
     from django.test import Client
 
     from accounts.models import Sender
+    from config.roomy_stack import call_in_roomy_chunk
     from config.wsgi import application
+    from handoff.management.commands.seed_scale import scale_number
 
     user = get_user_model().objects.select_related("membership").get(username=args.user)
     senders = list(
@@ -58,7 +67,13 @@ def main() -> None:
     login = Client()
     login.force_login(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={login.cookies[settings.SESSION_COOKIE_NAME].value}"
-    paths = [args.path.format(sender=pk) for pk in senders]
+    # {sender}: each of the organization's channels; {customer}: as many customer
+    # numbers with messages, the ones scale.py search asks for.
+    rng = random.Random(5)
+    customers = [scale_number(rng.randrange(100_000)) for _ in senders]
+    paths = [
+        args.path.format(sender=pk, customer=c) for pk, c in zip(senders, customers, strict=True)
+    ]
 
     def get(path: str) -> None:
         path_info, _, query = path.partition("?")
@@ -79,6 +94,11 @@ def main() -> None:
         b"".join(application(environ, lambda status, headers, exc=None: answered.append(status)))
         assert answered[0].startswith("200"), (path, answered)
 
+    # In a roomy chunk of the frame stack, as gunicorn's worker runs (config/roomy_stack.py).
+    call_in_roomy_chunk(run, args, paths, get)
+
+
+def run(args, paths, get) -> None:
     for path in paths:  # every page once: its templates compiled, its queries planned
         get(path)
     if args.freeze:
