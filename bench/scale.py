@@ -195,11 +195,6 @@ class Browser:
             raise RuntimeError(f"login of {username} failed ({status})")
 
 
-def timed(call, count: int, warmup: int, max_seconds: float) -> list[float]:
-    """Run ``call(i)`` ``warmup`` times untimed, then up to ``count`` times or ``max_seconds``."""
-    return timed_together([call], count, warmup, max_seconds)[0]
-
-
 def timed_together(calls: list, count: int, warmup: int, max_seconds: float) -> list[list[float]]:
     """Each of ``calls`` ``warmup`` times untimed, then in turns: ``calls[0](i)``,
     ``calls[1](i)``, ... for each ``i``. A call stops after ``count`` requests, or once
